@@ -1,0 +1,40 @@
+/* Bringing up the application processors, and calls from one CPU to others. */
+#ifndef KEEL_SMP_H
+#define KEEL_SMP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Parameter block at the end of the AP trampoline (boot/ap_trampoline.asm). */
+struct ap_trampoline_params {
+    uint64_t kernel_cr3;
+    uint64_t stack;
+    uint64_t entry;
+    uint64_t cpu; /* struct percpu * handed to ap_entry */
+    uint32_t boot_cr3;
+    uint32_t apic_id;
+    uint32_t flags; /* bit 0: enable NX */
+    volatile uint32_t started;
+};
+
+/* Starts every CPU the MADT lists (INIT-SIPI-SIPI, SDM Vol. 3A 9.4.4.1),
+ * each with its own page of the low-memory area [low_phys, +pages). A CPU
+ * that does not answer is reported and left out. */
+void smp_boot_aps(uint64_t low_phys, unsigned low_pages);
+
+/* Asks each online CPU, by cross call, to report in; returns how many CPUs
+ * (the calling one included) are online, ticking and answering. */
+unsigned smp_verify_all_cpus(void);
+
+/* Runs fn(arg) on CPU index cpu by IPI (or NMI when nmi is set, which reaches
+ * a CPU with interrupts off) and waits for it up to timeout_us. Returns true
+ * when it ran. */
+bool smp_cross_call(unsigned cpu, void (*fn)(void *), void *arg, bool nmi, uint64_t timeout_us);
+
+/* Registers the cross-call vector and NMI handlers; before smp_boot_aps. */
+void crosscall_init(void);
+
+/* Stops every other online CPU by NMI (the panic path). */
+void smp_stop_others(void);
+
+#endif

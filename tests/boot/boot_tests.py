@@ -1,0 +1,366 @@
+#!/usr/bin/env python3
+"""Integration boot tests: boot the real Keel image and read the serial log.
+
+Usage: python3 tests/boot/boot_tests.py [--build-dir build] [--only SUBSTR]
+                                        [--jobs 2] [--list]
+
+Each case boots build/keel.iso or build/keel.elf under QEMU TCG or Bochs,
+stops the emulator once the kernel printed its last expected line (or a
+failure, or the time limit), then checks what was printed.  Results go to
+build/test-results/boot.txt, one ``PASS boot.<case>`` or
+``FAIL boot.<case>: <reason>`` line per case; serial logs stay in
+build/test-logs/<case>.log.  Exit status is 1 if any case failed.
+"""
+
+import argparse
+import concurrent.futures
+import math
+import os
+import re
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, List, Optional, Pattern
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import harness  # noqa: E402  (the sibling module, found through sys.path)
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+LINE_PREFIX = r"\[\s*\d+\.\d{6} c\d+\] "
+"""Every kernel line starts with ``[<seconds>.<6 digits> c<cpu>] ``."""
+
+REPORT_RE = re.compile(LINE_PREFIX + r"keel: (\d+) CPUs online, (\d+) MiB usable")
+VIRT_RE = re.compile(LINE_PREFIX + r"keel: virtualization: not probed")
+STOPPED_RE = re.compile(r"keel: all CPUs stopped")
+BOOT_FAILURE_RE = re.compile(r"PANIC|error:")
+WARNING_RE = re.compile(r"^.*warning:.*$", re.MULTILINE)
+
+QEMU_TIMEOUT = 90
+BOCHS_TIMEOUT = 480
+BOCHS_MODEL = "corei7_skylake_x"
+BOCHS_MEMORY_MIB = 256
+
+Check = Callable[[str], Optional[str]]
+"""Looks at the serial log; returns what is wrong, or None."""
+
+
+@dataclass
+class Paths:
+    """Where the images are and where logs and results go."""
+
+    build: Path
+
+    @property
+    def iso(self) -> Path:
+        return self.build / "keel.iso"
+
+    @property
+    def elf(self) -> Path:
+        return self.build / "keel.elf"
+
+    @property
+    def logs(self) -> Path:
+        return self.build / "test-logs"
+
+    @property
+    def results(self) -> Path:
+        return self.build / "test-results"
+
+
+@dataclass
+class Case:
+    """One boot: which emulator and image, when to stop, what to check.
+
+    For QEMU, smp and memory are ``-smp``/``-m``; append (bytes) selects a
+    ``-kernel`` boot of keel.elf, otherwise the ISO boots; empty_module adds
+    a zero-length ``-initrd`` module.  For Bochs, smp is the CPU count and
+    memory is in MiB.
+    """
+
+    name: str
+    emulator: str
+    smp: int
+    memory: str
+    checks: List[Check]
+    append: Optional[bytes] = None
+    empty_module: bool = False
+    done: Pattern = VIRT_RE
+    fail: Optional[Pattern] = BOOT_FAILURE_RE
+    timeout: float = QEMU_TIMEOUT
+    image: str = field(init=False)
+
+    def __post_init__(self):
+        self.image = "elf" if self.append is not None else "iso"
+
+
+# ---------------------------------------------------------------- checks
+
+def memory_mib(size: str) -> int:
+    """Return a QEMU ``-m`` size such as ``64M`` or ``4G`` in MiB."""
+    number, unit = int(size[:-1]), size[-1].upper()
+    return number * {"M": 1, "G": 1024}[unit]
+
+
+def usable_bounds(given_mib: int) -> "tuple[int, int]":
+    """Return the (lowest, highest) usable MiB acceptable for given RAM.
+
+    QEMU's pc machine with SeaBIOS reports all of -m as usable except the
+    384 KiB hole at 0xA0000-0xFFFFF, 1 KiB of EBDA below it and 128 KiB at
+    the top of low RAM (SeaBIOS's tables, ACPI included): 513 KiB in all,
+    whatever the size.  With 4G, 1 GiB of it sits above 4 GiB (RAM below
+    4 GiB stops at 3 GiB), so a kernel that misses high RAM falls far
+    short.  Bochs's BIOS keeps 452 KiB.  The bound allows the larger of
+    16 MiB and 5 % below the given size.
+    """
+    slack = max(16.0, given_mib * 0.05)
+    return math.ceil(given_mib - slack), given_mib
+
+
+def boot_report(cpus: int, given_mib: int) -> Check:
+    """Check the report: exactly cpus CPUs, usable RAM within bounds,
+    followed by the virtualization line."""
+    low, high = usable_bounds(given_mib)
+
+    def check(text: str) -> Optional[str]:
+        report = REPORT_RE.search(text)
+        if report is None:
+            return "no 'keel: <N> CPUs online, <M> MiB usable' line"
+        online, usable = int(report.group(1)), int(report.group(2))
+        if online != cpus:
+            return f"{online} CPUs online, expected {cpus}"
+        if not low <= usable <= high:
+            return f"{usable} MiB usable, expected {low}..{high} for {given_mib} MiB"
+        virt = VIRT_RE.search(text)
+        if virt is None or virt.start() < report.end():
+            return "'virtualization: not probed' does not follow the report"
+        return None
+    return check
+
+
+def no_warnings(text: str) -> Optional[str]:
+    """Check that a boot with good input printed no warning."""
+    warnings = WARNING_RE.findall(text)
+    return f"unexpected warning: {warnings[0].strip()}" if warnings else None
+
+
+def warning_matching(pattern: str, also: str = "") -> Check:
+    """Check that some warning line matches pattern (case-insensitive) and,
+    if given, also contains the literal text also."""
+    regex = re.compile(pattern, re.IGNORECASE)
+
+    def check(text: str) -> Optional[str]:
+        for line in WARNING_RE.findall(text):
+            if regex.search(line) and also in line:
+                return None
+        wanted = f"/{pattern}/i" + (f" naming {also!r}" if also else "")
+        return f"no warning matching {wanted}"
+    return check
+
+
+def in_order(*patterns: str) -> Check:
+    """Check that the patterns occur in the log in this order."""
+    def check(text: str) -> Optional[str]:
+        position = 0
+        for pattern in patterns:
+            found = re.compile(pattern).search(text, position)
+            if found is None:
+                return f"missing {pattern!r} (in order {', '.join(patterns)})"
+            position = found.end()
+        return None
+    return check
+
+
+# ---------------------------------------------------------------- cases
+
+GARBAGE_CMDLINE = (b"console=com1 \x01\x02\x1b[2J\x7f\xfe\xff frobnicate=1 "
+                   b"loglevel=99 console=com7 =")
+"""Control and high bytes, unknown and out-of-range options, a bare '='.
+console=com1 comes first so the console stays on COM1."""
+
+EMPTY_MODULE_NAME = "zero-length.mod"
+"""File name of the empty boot module; the warning must name it."""
+
+
+def iso_matrix() -> List[Case]:
+    """The ISO under QEMU: -smp 1, 2, 4, 8 crossed with 64M, 512M, 4G."""
+    return [Case(f"qemu-iso-smp{smp}-{mem}", "qemu", smp, mem,
+                 [boot_report(smp, memory_mib(mem)), no_warnings])
+            for smp in (1, 2, 4, 8) for mem in ("64M", "512M", "4G")]
+
+
+def kernel_boots() -> List[Case]:
+    """The same image through QEMU's multiboot1 ``-kernel`` loader."""
+    return [Case(f"qemu-kernel-smp{smp}-{mem}", "qemu", smp, mem,
+                 [boot_report(smp, memory_mib(mem)), no_warnings],
+                 append=b"console=com1")
+            for smp, mem in ((2, "512M"), (4, "4G"))]
+
+
+def bochs_boots() -> List[Case]:
+    """The ISO under Bochs on an Intel model with VMX."""
+    return [Case(f"bochs-iso-skylake-smp2", "bochs", 2, str(BOCHS_MEMORY_MIB),
+                 [boot_report(2, BOCHS_MEMORY_MIB), no_warnings],
+                 timeout=BOCHS_TIMEOUT)]
+
+
+def bad_input_cases() -> List[Case]:
+    """Broken firmware tables, memory maps, command lines and modules:
+    each warns and the boot completes."""
+    def test_switch(name: str, smp: int, checks: List[Check]) -> Case:
+        return Case(name, "qemu", smp, "512M", checks,
+                    append=b"console=com1 keel.test=" + name.encode())
+
+    return [
+        test_switch("acpi-bad-checksum", 2, [
+            warning_matching(r"MADT.*checksum"), boot_report(1, 512)]),
+        test_switch("acpi-truncated", 2, [
+            warning_matching(r"truncat|too short"), boot_report(2, 512)]),
+        test_switch("madt-extra-cpus", 2, [
+            warning_matching(r"supports 64"),
+            warning_matching(r"did not (answer|respond)"), boot_report(2, 512)]),
+        test_switch("bad-memmap", 2, [
+            warning_matching(r"overlap"),
+            warning_matching(r"unaligned|partial page|aligned"), boot_report(2, 512)]),
+        Case("cmdline-garbage", "qemu", 2, "512M", [
+            warning_matching(r"frobnicate"), warning_matching(r"loglevel"),
+            warning_matching(r"com7"), boot_report(2, 512)],
+            append=GARBAGE_CMDLINE),
+        Case("module-empty", "qemu", 2, "512M", [
+            warning_matching(r"empty", also=EMPTY_MODULE_NAME), boot_report(2, 512)],
+            append=b"console=com1", empty_module=True),
+    ]
+
+
+def fault_case() -> Case:
+    """A deliberate page fault: exception report, panic, all CPUs stopped."""
+    return Case("fault", "qemu", 2, "512M", [
+        in_order(r"vector 14", r"CR2=", r"RIP=", r"backtrace:", r"PANIC",
+                 r"keel: all CPUs stopped")],
+        append=b"console=com1 keel.test=fault", done=STOPPED_RE, fail=None)
+
+
+def all_cases() -> List[Case]:
+    """Every boot case, in report order."""
+    return (iso_matrix() + kernel_boots() + bochs_boots() + bad_input_cases()
+            + [fault_case()])
+
+
+# ---------------------------------------------------------------- running
+
+def launch(case: Case, paths: Paths) -> harness.RunResult:
+    """Boot case's image under its emulator and return what happened."""
+    log = paths.logs / f"{case.name}.log"
+    image = paths.iso if case.image == "iso" else paths.elf
+    if case.emulator == "bochs":
+        return harness.run_bochs(image, log, paths.logs / case.name, cpus=case.smp,
+                                 memory_mib=int(case.memory), model=BOCHS_MODEL,
+                                 done=case.done, fail=case.fail, timeout=case.timeout)
+    initrd = None
+    if case.empty_module:
+        module = paths.logs / EMPTY_MODULE_NAME
+        module.write_bytes(b"")
+        initrd = f"{module.resolve()} empty"
+    kwargs = {"iso": image} if case.image == "iso" else {
+        "kernel": image, "append": case.append, "initrd": initrd}
+    argv = harness.qemu_argv(log, smp=case.smp, memory=case.memory, **kwargs)
+    return harness.run_until(argv, log, paths.logs / f"{case.name}.out",
+                             done=case.done, fail=case.fail, timeout=case.timeout)
+
+
+def judge(case: Case, result: harness.RunResult) -> Optional[str]:
+    """Return why the case failed, or None if it passed."""
+    if result.status == "timeout":
+        return f"timed out after {case.timeout:.0f} s"
+    if result.status == "exited":
+        last = harness.tail_hint(result.emulator_output, lines=1)
+        return f"{case.emulator} exited with status {result.exit_code} early ({last})"
+    if result.status == "failed":
+        found = case.fail.search(result.text).group(0)
+        return f"boot failed: {found!r} printed"
+    for check in case.checks:
+        problem = check(result.text)
+        if problem:
+            return problem
+    return None
+
+
+def run_case(case: Case, paths: Paths) -> "tuple[str, float]":
+    """Run one case; return its result line and how long it took."""
+    image = paths.iso if case.image == "iso" else paths.elf
+    if not image.exists():
+        return f"FAIL boot.{case.name}: {image} not found (build it first)", 0.0
+    result = launch(case, paths)
+    problem = judge(case, result)
+    if problem is None:
+        return f"PASS boot.{case.name}", result.seconds
+    hint = harness.tail_hint(result.text)
+    return f"FAIL boot.{case.name}: {problem}; log tail: {hint}", result.seconds
+
+
+def run_all(cases: List[Case], paths: Paths, jobs: int) -> List[str]:
+    """Run cases, jobs at a time, longest time limit first; print each
+    result as it comes and return the result lines in case order."""
+    lines = {}
+    times = {}
+    ordered = sorted(cases, key=lambda case: -case.timeout)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(run_case, case, paths): case for case in ordered}
+        for future in concurrent.futures.as_completed(futures):
+            case = futures[future]
+            lines[case.name], times[case.name] = future.result()
+            print(f"{lines[case.name]}  [{times[case.name]:.1f} s]", flush=True)
+    with open(paths.logs / "boot-times.txt", "w") as out:
+        for case in cases:
+            out.write(f"{times[case.name]:7.1f} s  {case.name}\n")
+    return [lines[case.name] for case in cases]
+
+
+def parse_args(argv: List[str]) -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--build-dir", type=Path, default=REPO_ROOT / "build",
+                        help="where keel.iso and keel.elf are (default: build)")
+    parser.add_argument("--only", default="",
+                        help="run only cases whose name contains this")
+    parser.add_argument("--jobs", type=int, default=2,
+                        help="emulators to run at once (default: 2)")
+    parser.add_argument("--list", action="store_true", help="list the cases and exit")
+    return parser.parse_args(argv)
+
+
+def stop_on_signal(signum, _frame):
+    """End the running emulators (they live in their own sessions) and exit."""
+    harness.stop_all_running()
+    os._exit(128 + signum)
+
+
+def main(argv: List[str]) -> int:
+    """Run the selected cases and write build/test-results/boot.txt."""
+    args = parse_args(argv)
+    cases = [case for case in all_cases() if args.only in case.name]
+    if args.list:
+        for case in cases:
+            print(f"boot.{case.name}")
+        return 0
+    if not cases:
+        print(f"no boot case matches {args.only!r}", file=sys.stderr)
+        return 1
+    paths = Paths(args.build_dir.resolve())
+    paths.logs.mkdir(parents=True, exist_ok=True)
+    paths.results.mkdir(parents=True, exist_ok=True)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, stop_on_signal)
+    start = time.monotonic()
+    lines = run_all(cases, paths, max(1, args.jobs))
+    (paths.results / "boot.txt").write_text("".join(line + "\n" for line in lines))
+    failed = sum(line.startswith("FAIL ") for line in lines)
+    print(f"boot: {len(lines) - failed} passed, {failed} failed "
+          f"({time.monotonic() - start:.0f} s)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
