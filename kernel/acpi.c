@@ -28,9 +28,7 @@ static uint64_t scan_bios_areas(const struct phys_reader *r)
 
 static void log_results(void)
 {
-    unsigned shown = acpi.diag.count < DIAG_MAX ? acpi.diag.count : DIAG_MAX;
-    for (unsigned i = 0; i < shown; i++)
-        pr_warn("ACPI: %s", acpi.diag.msg[i]);
+    printk_diag(LOG_WARNING, &acpi.diag);
     pr_info("ACPI: revision %u, OEM '%s', %s; MADT: %u CPUs, %u IOAPICs, %u overrides%s",
             acpi.revision, acpi.oem_id, acpi.used_xsdt ? "XSDT" : "RSDT", acpi.cpu_count,
             acpi.ioapic_count, acpi.override_count, acpi.have_madt ? "" : " (no usable MADT)");

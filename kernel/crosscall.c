@@ -51,7 +51,7 @@ static bool wait_done(volatile uint32_t *done, uint64_t timeout_us)
 bool smp_cross_call(unsigned cpu, void (*fn)(void *), void *arg, bool nmi, uint64_t timeout_us)
 {
     struct percpu *target = cpu < MAX_CPUS ? cpu_table[cpu] : 0;
-    if (!target || !target->online)
+    if (!target || !target->online_word)
         return false;
     /* Serve calls aimed at us while waiting for the lock: two CPUs calling
      * each other must not deadlock. */
@@ -74,7 +74,7 @@ static void stop_this_cpu(void *arg)
 {
     (void)arg;
     struct percpu *me = this_cpu();
-    me->online = false;
+    me->online_word = 0;
     __atomic_store_n(&me->call.done, 1, __ATOMIC_RELEASE); /* we never return to say so */
     cpu_stop();
 }
@@ -85,7 +85,7 @@ void smp_stop_others(void)
     unsigned me = this_cpu()->index;
     for (unsigned i = 0; i < MAX_CPUS; i++) {
         struct percpu *p = cpu_table[i];
-        if (!p || i == me || !p->online)
+        if (!p || i == me || !p->online_word)
             continue;
         p->call.done = 0;
         p->call.arg = 0;

@@ -28,15 +28,6 @@ const struct boot_info *boot_info_get(void)
     return &boot_info;
 }
 
-static void print_warnings(const struct diag *d, const char *what)
-{
-    unsigned shown = d->count < DIAG_MAX ? d->count : DIAG_MAX;
-    for (unsigned i = 0; i < shown; i++)
-        pr_warn("%s: %s", what, d->msg[i]);
-    if (d->count > shown)
-        pr_warn("%s: %u more warnings not shown", what, d->count - shown);
-}
-
 static void print_cpu(void)
 {
     const struct cpu_features *f = &cpu_features;
@@ -81,8 +72,8 @@ void kernel_main(uint32_t magic, uint32_t info_phys)
     pr_info("keel: Keel microhypervisor starting (multiboot%d, loader: %s)", boot_info.protocol,
             boot_info.loader_name[0] ? boot_info.loader_name : "unknown");
     pr_info("keel: command line: %s", boot_info.cmdline);
-    print_warnings(&options.warnings, "cmdline");
-    print_warnings(&boot_info.diag, "boot info");
+    printk_diag(LOG_WARNING, &options.warnings);
+    printk_diag(LOG_WARNING, &boot_info.diag);
     if (parsed < 0) {
         pr_err("keel: not started by a multiboot loader (magic 0x%x): boot Keel with GRUB "
                "(multiboot2), iPXE or QEMU -kernel; stopping",

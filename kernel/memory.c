@@ -29,15 +29,6 @@ struct phys_range {
     uint64_t start, end;
 };
 
-static void print_diag(const struct diag *d, const char *what)
-{
-    unsigned shown = d->count < DIAG_MAX ? d->count : DIAG_MAX;
-    for (unsigned i = 0; i < shown; i++)
-        pr_warn("%s: %s", what, d->msg[i]);
-    if (d->count > shown)
-        pr_warn("%s: %u more warnings not shown", what, d->count - shown);
-}
-
 /* keel.test=bad-memmap: the kinds of broken maps firmware has been seen to
  * produce, added to the real one before it is made sound. */
 static void inject_bad_memmap(struct memmap *m, struct diag *d)
@@ -152,7 +143,7 @@ struct memory_report memory_init(struct boot_info *bi, uint32_t test_flags)
     if (test_flags & KEEL_TEST_BAD_MEMMAP)
         inject_bad_memmap(m, &d);
     memmap_normalize(m, &d);
-    print_diag(&d, "memory");
+    printk_diag(LOG_WARNING, &d);
     r.usable_bytes = memmap_usable_bytes(m);
     r.highest_address = memmap_highest_address(m);
     if (r.usable_bytes == 0)

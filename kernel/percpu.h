@@ -28,7 +28,7 @@ struct percpu {
     uint32_t apic_id;
     uint64_t stack_top;
     volatile uint64_t ticks; /* local APIC timer interrupts taken */
-    volatile bool online;
+    volatile uint32_t online_word; /* 1 once started and its timer ticks */
     struct cross_call call;
     struct gdt gdt;
     struct tss tss;

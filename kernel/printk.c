@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "diag.h"
 #include "fmt.h"
 #include "percpu.h"
 #include "printk.h"
@@ -94,4 +95,13 @@ void printk(int level, const char *fmt, ...)
     va_start(ap, fmt);
     vprintk(level, fmt, ap);
     va_end(ap);
+}
+
+void printk_diag(int level, const struct diag *d)
+{
+    unsigned shown = d->count < DIAG_MAX ? d->count : DIAG_MAX;
+    for (unsigned i = 0; i < shown; i++)
+        printk(level, "%s", d->msg[i]);
+    if (d->count > shown)
+        printk(level, "(%u more messages like these not shown)", d->count - shown);
 }

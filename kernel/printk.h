@@ -24,6 +24,10 @@ void vprintk(int level, const char *fmt, va_list ap);
 
 void printk_set_loglevel(int level);
 
+struct diag;
+/* Prints each message a parser collected (they name their subsystem). */
+void printk_diag(int level, const struct diag *d);
+
 /* From now on the console lock is taken with a bounded wait (a stopped CPU
  * may hold it). Used by panic. */
 void printk_enter_panic_mode(void);

@@ -67,7 +67,7 @@ static void __attribute__((noreturn)) ap_entry(struct percpu *p, uint64_t kernel
     irq_enable();
     while (!p->ticks)
         cpu_halt();
-    __atomic_store_n(&p->online, true, __ATOMIC_RELEASE);
+    __atomic_store_n(&p->online_word, 1, __ATOMIC_RELEASE);
     for (;;)
         cpu_halt();
 }
@@ -105,11 +105,11 @@ static void prepare_slot(struct ap_slot *s)
     };
 }
 
-static bool wait_flag(volatile uint32_t *flag, uint64_t timeout_us)
+/* Waits until *flag is set or the uptime passes deadline_ns. */
+static bool wait_until(volatile const uint32_t *flag, uint64_t deadline_ns)
 {
-    uint64_t start = uptime_ns();
     while (!__atomic_load_n(flag, __ATOMIC_ACQUIRE)) {
-        if (uptime_ns() - start > timeout_us * 1000)
+        if (uptime_ns() > deadline_ns)
             return false;
         cpu_relax();
     }
@@ -130,30 +130,34 @@ static void start_batch(struct ap_slot *slots, unsigned n)
     }
 }
 
+/* Waits for every AP of the batch against one deadline per stage, so absent
+ * CPUs cost one timeout together, not one each. */
 static void finish_batch(struct ap_slot *slots, unsigned n)
 {
+    uint64_t deadline = uptime_ns() + AP_START_TIMEOUT_US * 1000ull;
     for (unsigned i = 0; i < n; i++) {
         struct percpu *p = slots[i].cpu;
-        if (!wait_flag(&slots[i].params->started, AP_START_TIMEOUT_US)) {
+        if (!wait_until(&slots[i].params->started, deadline)) {
             /* A late answer must not run: the trampoline's APIC ID check stops it.
              * Its stack and block are kept, in case it is already on its way. */
             slots[i].params->apic_id = APIC_ID_INVALID;
             pr_warn("smp: CPU with APIC ID %u did not answer INIT-SIPI-SIPI; continuing "
                     "without it",
                     p->apic_id);
+            slots[i].cpu = 0;
             continue;
         }
         cpu_table[p->index] = p;
-        uint64_t start = uptime_ns();
-        while (!__atomic_load_n(&p->online, __ATOMIC_ACQUIRE) &&
-               uptime_ns() - start < AP_ONLINE_TIMEOUT_US * 1000ull)
-            cpu_relax();
-        if (!p->online) {
-            cpu_table[p->index] = 0;
-            pr_warn("smp: CPU %u (APIC ID %u) started but its timer never ticked; leaving it "
-                    "offline",
-                    p->index, p->apic_id);
-        }
+    }
+    deadline = uptime_ns() + AP_ONLINE_TIMEOUT_US * 1000ull;
+    for (unsigned i = 0; i < n; i++) {
+        struct percpu *p = slots[i].cpu;
+        if (!p || wait_until((volatile const uint32_t *)&p->online_word, deadline))
+            continue;
+        cpu_table[p->index] = 0;
+        pr_warn("smp: CPU %u (APIC ID %u) started but its timer never ticked; leaving it "
+                "offline",
+                p->index, p->apic_id);
     }
 }
 
@@ -212,11 +216,11 @@ unsigned smp_verify_all_cpus(void)
     if (!me->ticks)
         pr_warn("smp: the boot CPU's timer never ticked");
     else
-        me->online = true;
-    volatile uint32_t answered = me->online ? 1 : 0;
+        me->online_word = 1;
+    volatile uint32_t answered = me->online_word ? 1 : 0;
     for (unsigned i = 0; i < MAX_CPUS; i++) {
         struct percpu *p = cpu_table[i];
-        if (!p || p == me || !p->online)
+        if (!p || p == me || !p->online_word)
             continue;
         if (!smp_cross_call(i, report_in, (void *)&answered, false, AP_ONLINE_TIMEOUT_US))
             pr_warn("smp: CPU %u (APIC ID %u) did not answer a cross call", i, p->apic_id);

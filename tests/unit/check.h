@@ -96,6 +96,15 @@ static inline bool check_no_diag(const struct diag *d, const char *file, int lin
     return false;
 }
 
+/* why == NULL means the property held; else why says what was wrong. */
+static inline bool check_ok(const char *why, const char *file, int line, const char *expr)
+{
+    check_state.checks++;
+    if (why != NULL)
+        check_fail(file, line, "%s: %s", expr, why);
+    return why == NULL;
+}
+
 static inline void diag_print(const char *what, const struct diag *d)
 {
     const char *v = getenv("KEEL_TEST_VERBOSE");
@@ -111,6 +120,7 @@ static inline void diag_print(const char *what, const struct diag *d)
 #define CHECK_STR(a, b)     check_str((a), (b), __FILE__, __LINE__, #a)
 #define CHECK_DIAG(d, s)    check_diag((d), (s), __FILE__, __LINE__)
 #define CHECK_NO_DIAG(d)    check_no_diag((d), __FILE__, __LINE__)
+#define CHECK_OK(why)       check_ok((why), __FILE__, __LINE__, #why)
 #define FAILF(...)          check_fail(__FILE__, __LINE__, __VA_ARGS__)
 
 static inline void check_run(const char *name, void (*fn)(void))
