@@ -4,6 +4,7 @@
 #include "cpu.h"
 #include "cpufeatures.h"
 #include "heap.h"
+#include "kstack.h"
 #include "kstring.h"
 #include "layout.h"
 #include "paging.h"
@@ -168,6 +169,7 @@ struct memory_report memory_init(struct boot_info *bi, uint32_t test_flags)
 
     if (pmm_init_buddy(m) < 0)
         panic("memory: no room for the frame allocator's metadata");
+    kstack_init();
     return r;
 }
 

@@ -7,12 +7,12 @@
 #include "cpu.h"
 #include "cpufeatures.h"
 #include "heap.h"
+#include "kstack.h"
 #include "kstring.h"
 #include "layout.h"
 #include "memory.h"
 #include "paging.h"
 #include "percpu.h"
-#include "pmm.h"
 #include "printk.h"
 #include "smp.h"
 #include "time.h"
@@ -24,7 +24,6 @@
 #define AP_START_TIMEOUT_US 1000000
 #define AP_ONLINE_TIMEOUT_US 2000000
 #define APIC_ID_INVALID    0xffffffffu
-#define KERNEL_STACK_ORDER 2 /* 16 KiB */
 
 extern const char __ap_trampoline_start[], __ap_trampoline_end[];
 extern const uint64_t ap_trampoline_params_offset;
@@ -75,16 +74,14 @@ static void __attribute__((noreturn)) ap_entry(struct percpu *p, uint64_t kernel
 static struct percpu *new_percpu(unsigned index, uint32_t apic_id)
 {
     struct percpu *p = kzalloc(sizeof(*p));
-    uint64_t stack = pmm_alloc_pages(KERNEL_STACK_ORDER);
-    if (!p || !stack) {
+    uint64_t stack_top = p ? kstack_alloc() : 0;
+    if (!stack_top) {
         kfree(p);
-        if (stack)
-            pmm_free_pages(stack, KERNEL_STACK_ORDER);
         return 0;
     }
     p->index = index;
     p->apic_id = apic_id;
-    p->stack_top = (uint64_t)phys_to_virt(stack) + (PAGE_SIZE << KERNEL_STACK_ORDER);
+    p->stack_top = stack_top;
     return p;
 }
 

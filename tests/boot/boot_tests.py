@@ -39,7 +39,7 @@ BOOT_FAILURE_RE = re.compile(r"PANIC|error:")
 WARNING_RE = re.compile(r"^.*warning:.*$", re.MULTILINE)
 
 QEMU_TIMEOUT = 90
-BOCHS_TIMEOUT = 480
+BOCHS_TIMEOUT = 300
 BOCHS_MODEL = "corei7_skylake_x"
 BOCHS_MEMORY_MIB = 256
 
@@ -280,8 +280,9 @@ def judge(case: Case, result: harness.RunResult) -> Optional[str]:
     if result.status == "timeout":
         return f"timed out after {case.timeout:.0f} s"
     if result.status == "exited":
-        last = harness.tail_hint(result.emulator_output, lines=1)
-        return f"{case.emulator} exited with status {result.exit_code} early ({last})"
+        complaint = harness.emulator_complaint(result.emulator_output)
+        return (f"{case.emulator} exited with status {result.exit_code} "
+                f"before the last expected line ({complaint})")
     if result.status == "failed":
         found = case.fail.search(result.text).group(0)
         return f"boot failed: {found!r} printed"

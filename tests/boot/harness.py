@@ -98,6 +98,20 @@ def tail_hint(text: str, lines: int = 4, width: int = 160) -> str:
     return " | ".join(shown) if shown else "(no output)"
 
 
+def emulator_complaint(output: str) -> str:
+    """Return the line of an emulator's stdout+stderr that says why it quit.
+
+    Bochs puts its reason on the line after "Bochs is exiting with the
+    following message:"; QEMU's last line is its error.  QEMU with
+    ``-no-reboot`` exits silently with status 0 on a triple fault.
+    """
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    for index, line in enumerate(lines[:-1]):
+        if "exiting with the following message" in line:
+            return lines[index + 1]
+    return lines[-1] if lines else "no message: a triple fault or a reset?"
+
+
 def read_text(path: Path) -> str:
     """Return the normalized contents of a serial log, '' if absent."""
     try:
