@@ -6,7 +6,7 @@ Each suite writes one line per test, ``PASS <name>`` or
 the line ``N passed, M failed``.  Exit status is 1 if anything failed or
 if no test ran at all.
 
-Usage: python3 tests/summary.py [--results-dir build/test-results]
+Usage: python3 tests/summary.py [RESULTS_DIR]   (default: build/test-results)
 """
 
 import argparse
@@ -28,7 +28,7 @@ def result_lines(results_dir: Path) -> List[str]:
 def main(argv: List[str]) -> int:
     """Print the failures and the totals; return the exit status."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--results-dir", type=Path,
+    parser.add_argument("results_dir", type=Path, nargs="?",
                         default=REPO_ROOT / "build" / "test-results")
     args = parser.parse_args(argv)
     lines = result_lines(args.results_dir)
