@@ -1,5 +1,6 @@
 /* kernel_main: the boot CPU's path from the boot loader to a running core
  * (DESIGN.md section 3). */
+#include <stddef.h>
 #include <stdint.h>
 
 #include "acpi.h"
@@ -26,6 +27,20 @@ static struct cmdline_options options;
 const struct boot_info *boot_info_get(void)
 {
     return &boot_info;
+}
+
+/* The command line for the log, control and non-ASCII bytes shown as '?' so
+ * a hostile one cannot drive the operator's terminal. */
+static const char *printable_cmdline(void)
+{
+    static char shown[BOOT_CMDLINE_MAX];
+    size_t i = 0;
+    for (; i + 1 < sizeof(shown) && boot_info.cmdline[i]; i++) {
+        unsigned char c = (unsigned char)boot_info.cmdline[i];
+        shown[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+    }
+    shown[i] = '\0';
+    return shown;
 }
 
 static void print_cpu(void)
@@ -71,7 +86,7 @@ void kernel_main(uint32_t magic, uint32_t info_phys)
     console_init(options.console);
     pr_info("keel: Keel microhypervisor starting (multiboot%d, loader: %s)", boot_info.protocol,
             boot_info.loader_name[0] ? boot_info.loader_name : "unknown");
-    pr_info("keel: command line: %s", boot_info.cmdline);
+    pr_info("keel: command line: %s", printable_cmdline());
     printk_diag(LOG_WARNING, &options.warnings);
     printk_diag(LOG_WARNING, &boot_info.diag);
     if (parsed < 0) {

@@ -23,7 +23,7 @@
 #define PIT_GATE_ON       0x01
 #define PIT_SPEAKER       0x02
 #define PIT_OUT2          0x20
-#define TSC_HZ_MIN        50000000ull
+#define TSC_HZ_MIN        10000000ull /* emulators run slow TSCs */
 #define TSC_HZ_MAX        20000000000ull
 
 uint64_t tsc_hz;
@@ -130,26 +130,66 @@ static bool plausible(uint64_t hz)
     return hz >= TSC_HZ_MIN && hz <= TSC_HZ_MAX;
 }
 
-void time_init(void)
+/* Median of three measurements: one disturbed run (an SMI, or the host
+ * descheduling an emulated CPU) does not skew the result. */
+static uint64_t median_of_three(uint64_t (*measure)(void))
 {
-    const char *source = cpu_features.tsc_hz_source;
-    uint64_t hz = cpu_features.tsc_hz_cpuid;
-    if (!plausible(hz) && acpi.pm_timer_present) {
-        hz = calibrate_pm_timer();
-        source = "calibrated against the ACPI PM timer";
+    uint64_t a = measure(), b = measure(), c = measure();
+    if (a > b) {
+        uint64_t t = a;
+        a = b;
+        b = t;
+    }
+    if (b > c)
+        b = c;
+    return a > b ? a : b;
+}
+
+/* Measures the TSC against the best reference timer the machine has. */
+static uint64_t measure_tsc(const char **source)
+{
+    uint64_t hz = 0;
+    if (acpi.pm_timer_present) {
+        hz = median_of_three(calibrate_pm_timer);
+        *source = "calibrated against the ACPI PM timer";
     }
     if (!plausible(hz) && acpi.have_hpet) {
-        hz = calibrate_hpet();
-        source = "calibrated against the HPET";
+        hz = median_of_three(calibrate_hpet);
+        *source = "calibrated against the HPET";
     }
     if (!plausible(hz)) {
-        hz = calibrate_pit();
-        source = "calibrated against the PIT";
+        hz = median_of_three(calibrate_pit);
+        *source = "calibrated against the PIT";
+    }
+    return plausible(hz) ? hz : 0;
+}
+
+static bool differ_by_more_than_5_percent(uint64_t a, uint64_t b)
+{
+    uint64_t diff = a > b ? a - b : b - a;
+    return diff > (a < b ? a : b) / 20;
+}
+
+void time_init(void)
+{
+    const char *measured_source = "none";
+    uint64_t measured = measure_tsc(&measured_source);
+    uint64_t hz = cpu_features.tsc_hz_cpuid;
+    const char *source = cpu_features.tsc_hz_source;
+    if (!plausible(hz)) {
+        hz = measured;
+        source = measured_source;
+    } else if (measured && differ_by_more_than_5_percent(hz, measured)) {
+        pr_warn("time: %s gives %llu MHz but the TSC runs at %llu MHz (%s); using the "
+                "measurement",
+                source, (unsigned long long)(hz / 1000000), (unsigned long long)(measured / 1000000),
+                measured_source);
+        hz = measured;
+        source = measured_source;
     }
     if (!plausible(hz)) {
-        pr_warn("time: TSC frequency not measurable (got %llu Hz); assuming 1 GHz, so "
-                "timestamps and timeouts are approximate",
-                (unsigned long long)hz);
+        pr_warn("time: TSC frequency not measurable (no CPUID leaf, reference timers silent); "
+                "assuming 1 GHz, so timestamps and timeouts are approximate");
         hz = 1000000000ull;
         source = "assumed";
     }
