@@ -1,6 +1,7 @@
 /*
- * Test-only damage to ACPI tables (keel.test=acpi-bad-checksum,
- * acpi-truncated, madt-extra-cpus): a phys_reader that serves damaged heap
+ * Test-only damage to ACPI tables (keel.test=acpi-bad-checksum: the MADT's
+ * checksum; acpi-truncated: the FADT cut short before its PM timer;
+ * madt-extra-cpus: 300 absent CPUs appended to the MADT): a phys_reader that serves damaged heap
  * copies of real tables in place of the originals, so the real parser meets
  * bad firmware data on a real boot. Without those switches it is the plain
  * direct-map reader.
@@ -19,7 +20,6 @@
 #define LAPIC_ENTRY_LEN   8  /* MADT type 0 (ACPI 6.5, 5.2.12.2) */
 #define X2APIC_ENTRY_LEN  16 /* MADT type 9 (5.2.12.12) */
 #define FADT_TRUNCATED    60 /* cuts off PM_TMR_BLK at offset 76 */
-#define HPET_TRUNCATED    40 /* cuts off the base address GAS at offset 40 */
 #define FIRST_ABSENT_APIC 0x40
 
 struct patched_table {
@@ -87,17 +87,12 @@ static uint32_t damage(const char *sig, uint8_t *t, uint32_t len)
         put32(t + 4, len);
         fix_checksum(t, len);
     }
-    if (!memcmp(sig, "HPET", 4) && (inject_flags & KEEL_TEST_ACPI_TRUNCATED)) {
-        len = HPET_TRUNCATED;
-        put32(t + 4, len);
-        fix_checksum(t, len);
-    }
     return len;
 }
 
 static bool is_target(const char *sig)
 {
-    return !memcmp(sig, "APIC", 4) || !memcmp(sig, "FACP", 4) || !memcmp(sig, "HPET", 4);
+    return !memcmp(sig, "APIC", 4) || !memcmp(sig, "FACP", 4);
 }
 
 /* The damaged copy of the table at phys, made on first use; NULL if phys

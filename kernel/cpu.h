@@ -27,7 +27,9 @@ static inline uint64_t rdmsr(uint32_t msr)
 
 static inline void wrmsr(uint32_t msr, uint64_t value)
 {
-    __asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)value), "d"((uint32_t)(value >> 32))
+    __asm__ volatile("wrmsr"
+                     :
+                     : "c"(msr), "a"((uint32_t)value), "d"((uint32_t)(value >> 32))
                      : "memory");
 }
 
@@ -125,19 +127,25 @@ static inline __attribute__((noreturn)) void cpu_stop(void)
         __asm__ volatile("cli; hlt" ::: "memory");
 }
 
+/* Operand of LGDT/LIDT (SDM Vol. 3A 3.5.1). */
+struct descriptor_table_pointer {
+    uint16_t limit; // cppcheck-suppress unusedStructMember ; read by lgdt/lidt
+    uint64_t base;  // cppcheck-suppress unusedStructMember ; read by lgdt/lidt
+} __attribute__((packed));
+
 /* Architectural MSRs (SDM Vol. 4, table 2-2). */
-#define MSR_APIC_BASE       0x1b
-#define MSR_TSC_DEADLINE    0x6e0
-#define MSR_EFER            0xc0000080
-#define MSR_FS_BASE         0xc0000100
-#define MSR_GS_BASE         0xc0000101
-#define MSR_KERNEL_GS_BASE  0xc0000102
+#define MSR_APIC_BASE      0x1b
+#define MSR_TSC_DEADLINE   0x6e0
+#define MSR_EFER           0xc0000080
+#define MSR_FS_BASE        0xc0000100
+#define MSR_GS_BASE        0xc0000101
+#define MSR_KERNEL_GS_BASE 0xc0000102
 
 #define EFER_NXE (1ul << 11)
 
-#define CR0_WP (1ul << 16)
-#define CR4_PGE (1ul << 7)
-#define CR4_OSFXSR (1ul << 9)
+#define CR0_WP         (1ul << 16)
+#define CR4_PGE        (1ul << 7)
+#define CR4_OSFXSR     (1ul << 9)
 #define CR4_OSXMMEXCPT (1ul << 10)
 
 #endif

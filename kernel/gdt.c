@@ -1,14 +1,15 @@
 /* Per-CPU GDT and TSS set-up. */
+#include "cpu.h"
 #include "gdt.h"
 #include "kstring.h"
 #include "percpu.h"
 
 /* Descriptor bits (SDM Vol. 3A 3.4.5): present, DPL, S, type, L, G. */
-#define SEG_KERNEL_CODE64 0x00af9a000000ffffull
-#define SEG_KERNEL_DATA   0x00cf92000000ffffull
-#define SEG_USER_CODE32   0x00cffa000000ffffull
-#define SEG_USER_DATA     0x00cff2000000ffffull
-#define SEG_USER_CODE64   0x00affa000000ffffull
+#define SEG_KERNEL_CODE64  0x00af9a000000ffffull
+#define SEG_KERNEL_DATA    0x00cf92000000ffffull
+#define SEG_USER_CODE32    0x00cffa000000ffffull
+#define SEG_USER_DATA      0x00cff2000000ffffull
+#define SEG_USER_CODE64    0x00affa000000ffffull
 #define TSS_TYPE_AVAILABLE 0x89ull /* present, 64-bit TSS available */
 
 static void set_tss_descriptor(struct gdt *g, const struct tss *tss)
@@ -38,10 +39,7 @@ void gdt_load_cpu(struct percpu *p, const uint64_t ist_stacks[IST_COUNT])
     p->tss.iomap_base = sizeof(struct tss); /* no I/O bitmap: ring 3 gets no ports */
     set_tss_descriptor(g, &p->tss);
 
-    struct __attribute__((packed)) {
-        uint16_t limit;
-        uint64_t base;
-    } ptr = {sizeof(*g) - 1, (uint64_t)g};
+    struct descriptor_table_pointer ptr = {sizeof(*g) - 1, (uint64_t)g};
     __asm__ volatile("lgdt %0\n\t"
                      "mov %1, %%ds\n\t"
                      "mov %1, %%es\n\t"

@@ -14,10 +14,10 @@
 #define SEL_TSS         0x30
 
 /* Interrupt stack table slots (1-based in the IDT gate). */
-#define IST_DOUBLE_FAULT 1
-#define IST_NMI          2
+#define IST_DOUBLE_FAULT  1
+#define IST_NMI           2
 #define IST_MACHINE_CHECK 3
-#define IST_COUNT        3
+#define IST_COUNT         3
 
 struct tss {
     uint32_t reserved0;

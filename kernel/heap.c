@@ -9,12 +9,12 @@
 #include "printk.h"
 #include "spinlock.h"
 
-#define HEADER_SIZE    16
+#define HEADER_SIZE     16
 #define MIN_CLASS_SHIFT 5  /* 32 bytes */
 #define MAX_CLASS_SHIFT 11 /* 2 KiB */
-#define CLASSES        (MAX_CLASS_SHIFT - MIN_CLASS_SHIFT + 1)
-#define LARGE_TAG      0x80000000u
-#define HEAP_MAGIC     0x4b48u /* "KH" */
+#define CLASSES         (MAX_CLASS_SHIFT - MIN_CLASS_SHIFT + 1)
+#define LARGE_TAG       0x80000000u
+#define HEAP_MAGIC      0x4b48u /* "KH" */
 
 struct block_header {
     uint32_t tag; /* class index, or LARGE_TAG | frame order */
@@ -105,8 +105,7 @@ void kfree(void *p)
     if (!p)
         return;
     struct block_header *h = (struct block_header *)((char *)p - HEADER_SIZE);
-    if (h->magic != HEAP_MAGIC || !h->in_use ||
-        (!(h->tag & LARGE_TAG) && h->tag >= CLASSES)) {
+    if (h->magic != HEAP_MAGIC || !h->in_use || (!(h->tag & LARGE_TAG) && h->tag >= CLASSES)) {
         pr_err("heap: kfree(%p): not an allocated block (double free or corruption); ignored", p);
         return;
     }

@@ -1,5 +1,6 @@
 /* Per-CPU IDT set-up. */
 #include "idt.h"
+#include "cpu.h"
 #include "gdt.h"
 #include "traps.h"
 
@@ -34,9 +35,6 @@ void idt_load_cpu(struct idt *idt)
             .offset_high = addr >> 32,
         };
     }
-    struct __attribute__((packed)) {
-        uint16_t limit;
-        uint64_t base;
-    } ptr = {sizeof(*idt) - 1, (uint64_t)idt};
+    struct descriptor_table_pointer ptr = {sizeof(*idt) - 1, (uint64_t)idt};
     __asm__ volatile("lidt %0" : : "m"(ptr) : "memory");
 }

@@ -7,10 +7,10 @@
 #ifndef KEEL_LAYOUT_H
 #define KEEL_LAYOUT_H
 
-#define KERNEL_VMA_BASE   0xffffffff80000000
-#define DIRECT_MAP_BASE   0xffff800000000000
-#define DIRECT_MAP_LIMIT  0x0000400000000000 /* 64 TiB of physical space */
-#define KERNEL_LOAD_PHYS  0x100000
+#define KERNEL_VMA_BASE  0xffffffff80000000
+#define DIRECT_MAP_BASE  0xffff800000000000
+#define DIRECT_MAP_LIMIT 0x0000400000000000 /* 64 TiB of physical space */
+#define KERNEL_LOAD_PHYS 0x100000
 
 #define PAGE_SIZE  4096ul
 #define PAGE_SHIFT 12

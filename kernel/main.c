@@ -58,8 +58,8 @@ static void print_modules(void)
 {
     for (unsigned i = 0; i < boot_info.module_count; i++) {
         const struct boot_module *m = &boot_info.modules[i];
-        pr_info("boot module %s: 0x%llx-0x%llx (%llu KiB)", m->name,
-                (unsigned long long)m->start, (unsigned long long)m->end,
+        pr_info("boot module %s: 0x%llx-0x%llx (%llu KiB)", m->name, (unsigned long long)m->start,
+                (unsigned long long)m->end,
                 (unsigned long long)((m->end - m->start + 1023) / 1024));
     }
 }

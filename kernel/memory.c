@@ -13,11 +13,11 @@
 #include "pmm.h"
 #include "printk.h"
 
-#define LOW_MEMORY_END  0x100000ull
-#define EARLY_MAP_LIMIT 0x100000000ull /* the boot tables map 0-4 GiB */
+#define LOW_MEMORY_END    0x100000ull
+#define EARLY_MAP_LIMIT   0x100000000ull /* the boot tables map 0-4 GiB */
 #define MAX_DIRECT_RANGES (MEMMAP_MAX + 1)
-#define LOW_PAGES_WANTED (MAX_CPUS + 4)
-#define LOW_CODE_LIMIT  0x9f000ull /* below the usual EBDA */
+#define LOW_PAGES_WANTED  (MAX_CPUS + 4)
+#define LOW_CODE_LIMIT    0x9f000ull /* below the usual EBDA */
 
 extern char __image_phys_start[], __bss_end_phys[];
 extern char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
@@ -34,11 +34,11 @@ struct phys_range {
  * produce, added to the real one before it is made sound. */
 static void inject_bad_memmap(struct memmap *m, struct diag *d)
 {
-    memmap_add_raw(m, 0x9f800, 0x1000, MEMMAP_RESERVED, d);    /* overlaps low RAM, unaligned */
-    memmap_add_raw(m, 0x100234, 0x3456, MEMMAP_USABLE, d);     /* unaligned, overlaps the core */
-    memmap_add_raw(m, 0x200000, 0x100000, MEMMAP_USABLE, d);   /* duplicate of usable RAM */
-    memmap_add_raw(m, 0x300800, 0x2000, MEMMAP_ACPI_NVS, d);   /* reserved inside RAM */
-    memmap_add_raw(m, 0x5000, 0, MEMMAP_USABLE, d);            /* zero length */
+    memmap_add_raw(m, 0x9f800, 0x1000, MEMMAP_RESERVED, d);  /* overlaps low RAM, unaligned */
+    memmap_add_raw(m, 0x100234, 0x3456, MEMMAP_USABLE, d);   /* unaligned, overlaps the core */
+    memmap_add_raw(m, 0x200000, 0x100000, MEMMAP_USABLE, d); /* duplicate of usable RAM */
+    memmap_add_raw(m, 0x300800, 0x2000, MEMMAP_ACPI_NVS, d); /* reserved inside RAM */
+    memmap_add_raw(m, 0x5000, 0, MEMMAP_USABLE, d);          /* zero length */
     memmap_add_raw(m, 0xfffffffffffff000ull, 0x2000, MEMMAP_USABLE, d); /* wraps */
 }
 
@@ -93,7 +93,7 @@ static void map_or_panic(uint64_t va, uint64_t pa, uint64_t size, uint64_t flags
               (unsigned long long)pa, (unsigned long long)(pa + size), err);
 }
 
-static void map_kernel_section(char *start, char *end, uint64_t flags)
+static void map_kernel_section(const char *start, const char *end, uint64_t flags)
 {
     uint64_t va = (uint64_t)start;
     map_or_panic(va, va - KERNEL_VMA_BASE, (uint64_t)(end - start), flags | PT_GLOBAL, 0);

@@ -9,7 +9,7 @@
 #include "memmap.h"
 
 struct memory_report {
-    uint64_t usable_bytes;   /* usable RAM in the firmware's map */
+    uint64_t usable_bytes; /* usable RAM in the firmware's map */
     uint64_t highest_address;
     uint64_t trampoline_phys; /* pages below 1 MiB for AP start-up, 0 if none */
     unsigned trampoline_pages;

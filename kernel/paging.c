@@ -128,8 +128,8 @@ int paging_map(uint64_t root, uint64_t va, uint64_t pa, uint64_t size, uint64_t 
     uint64_t user = flags & PT_USER;
     while (size) {
         int level = 2;
-        while (level > 0 && !(size_allowed(level, allow) && !((va | pa) & (level_size(level) - 1)) &&
-                              size >= level_size(level)))
+        while (level > 0 && !(size_allowed(level, allow) &&
+                              !((va | pa) & (level_size(level) - 1)) && size >= level_size(level)))
             level--;
         uint64_t *table = table_at(root);
         for (int l = LEVEL_PML4; l > level; l--) {
@@ -215,8 +215,7 @@ int paging_protect(uint64_t root, uint64_t va, uint64_t size, uint64_t flags)
     return err;
 }
 
-bool paging_lookup(uint64_t root, uint64_t va, uint64_t *pa, uint64_t *flags,
-                   uint64_t *page_size)
+bool paging_lookup(uint64_t root, uint64_t va, uint64_t *pa, uint64_t *flags, uint64_t *page_size)
 {
     if (!canonical(va))
         return false;

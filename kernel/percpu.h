@@ -27,7 +27,7 @@ struct percpu {
     uint32_t index;      /* 0 .. cpu_count-1, 0 is the boot CPU */
     uint32_t apic_id;
     uint64_t stack_top;
-    volatile uint64_t ticks; /* local APIC timer interrupts taken */
+    volatile uint64_t ticks;       /* local APIC timer interrupts taken */
     volatile uint32_t online_word; /* 1 once started and its timer ticks */
     struct cross_call call;
     struct gdt gdt;

@@ -11,7 +11,7 @@
 #include "spinlock.h"
 #include "time.h"
 
-#define PRINTK_LINE_MAX 512
+#define PRINTK_LINE_MAX  512
 #define PANIC_LOCK_SPINS 50000000ull
 
 static struct spinlock console_lock = SPINLOCK_INIT;
@@ -57,10 +57,9 @@ static void emit_line(int level, const char *text, size_t len)
 {
     char prefix[48];
     uint64_t ns = uptime_ns();
-    int n = fmt_snprintf(prefix, sizeof(prefix), "[%5llu.%06llu c%u] %s",
-                         (unsigned long long)(ns / 1000000000ull),
-                         (unsigned long long)(ns % 1000000000ull / 1000), this_cpu()->index,
-                         level_tag(level));
+    int n = fmt_snprintf(
+        prefix, sizeof(prefix), "[%5llu.%06llu c%u] %s", (unsigned long long)(ns / 1000000000ull),
+        (unsigned long long)(ns % 1000000000ull / 1000), this_cpu()->index, level_tag(level));
     serial_write(prefix, (size_t)n < sizeof(prefix) ? (size_t)n : sizeof(prefix) - 1);
     serial_write(text, len);
     serial_write("\n", 1);
@@ -99,9 +98,8 @@ void printk(int level, const char *fmt, ...)
 
 void printk_diag(int level, const struct diag *d)
 {
-    unsigned shown = d->count < DIAG_MAX ? d->count : DIAG_MAX;
-    for (unsigned i = 0; i < shown; i++)
+    for (unsigned i = 0; i < d->count && i < DIAG_MAX; i++)
         printk(level, "%s", d->msg[i]);
-    if (d->count > shown)
-        printk(level, "(%u more messages like these not shown)", d->count - shown);
+    if (d->count > DIAG_MAX)
+        printk(level, "(%u more messages like these not shown)", d->count - DIAG_MAX);
 }

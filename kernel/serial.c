@@ -14,15 +14,15 @@
 #define UART_LSR 5
 #define UART_SCR 7
 
-#define LCR_DLAB       0x80
-#define LCR_8N1        0x03
-#define MCR_DTR_RTS    0x03
+#define LCR_DLAB            0x80
+#define LCR_8N1             0x03
+#define MCR_DTR_RTS         0x03
 #define FCR_ENABLE_CLEAR_64 0xe7 /* enable, clear RX/TX, 64-byte (16750), trigger 14 */
-#define IIR_FIFO_MASK  0xc0
-#define IIR_FIFO_64    0x20
-#define LSR_THRE       0x20
+#define IIR_FIFO_MASK       0xc0
+#define IIR_FIFO_64         0x20
+#define LSR_THRE            0x20
 #define BAUD_DIVISOR_115200 1
-#define THRE_SPIN_LIMIT 200000 /* a missing or stuck UART must not hang the core */
+#define THRE_SPIN_LIMIT     200000 /* a missing or stuck UART must not hang the core */
 
 static struct serial_info active;
 

@@ -11,7 +11,7 @@
 
 struct serial_info {
     uint16_t port;
-    bool present;     /* scratch register answered */
+    bool present;        /* scratch register answered */
     unsigned fifo_depth; /* 1 (no FIFO), 16 (16550A) or 64 (16750) */
 };
 

@@ -18,12 +18,12 @@
 #include "time.h"
 #include "trap_setup.h"
 
-#define BOOT_TABLE_PAGES   3 /* PML4, PDPT, PD of the APs' start-up tables */
-#define INIT_DELAY_US      10000
-#define SIPI_DELAY_US      200
-#define AP_START_TIMEOUT_US 1000000
+#define BOOT_TABLE_PAGES     3 /* PML4, PDPT, PD of the APs' start-up tables */
+#define INIT_DELAY_US        10000
+#define SIPI_DELAY_US        200
+#define AP_START_TIMEOUT_US  1000000
 #define AP_ONLINE_TIMEOUT_US 2000000
-#define APIC_ID_INVALID    0xffffffffu
+#define APIC_ID_INVALID      0xffffffffu
 
 extern const char __ap_trampoline_start[], __ap_trampoline_end[];
 extern const uint64_t ap_trampoline_params_offset;
@@ -87,7 +87,7 @@ static struct percpu *new_percpu(unsigned index, uint32_t apic_id)
 
 static void prepare_slot(struct ap_slot *s)
 {
-    size_t len = (size_t)(__ap_trampoline_end - __ap_trampoline_start);
+    size_t len = (uintptr_t)__ap_trampoline_end - (uintptr_t)__ap_trampoline_start;
     memcpy(phys_to_virt(s->page), __ap_trampoline_start, len);
     s->params = (struct ap_trampoline_params *)((char *)phys_to_virt(s->page) +
                                                 ap_trampoline_params_offset);
@@ -121,7 +121,8 @@ static void start_batch(struct ap_slot *slots, unsigned n)
     for (int round = 0; round < 2; round++) {
         for (unsigned i = 0; i < n; i++) {
             if (!slots[i].params->started)
-                lapic_send_ipi(slots[i].cpu->apic_id, ICR_STARTUP | (uint32_t)(slots[i].page >> 12));
+                lapic_send_ipi(slots[i].cpu->apic_id,
+                               ICR_STARTUP | (uint32_t)(slots[i].page >> 12));
         }
         udelay(SIPI_DELAY_US);
     }
@@ -183,8 +184,8 @@ void smp_boot_aps(uint64_t low_phys, unsigned low_pages)
             continue;
         }
         next_index++;
-        slots[n] = (struct ap_slot){.cpu = p,
-                                    .page = low_phys + (BOOT_TABLE_PAGES + n) * PAGE_SIZE};
+        slots[n] =
+            (struct ap_slot){.cpu = p, .page = low_phys + (BOOT_TABLE_PAGES + n) * PAGE_SIZE};
         prepare_slot(&slots[n]);
         if (++n == slots_max || i + 1 == acpi.cpu_count) {
             start_batch(slots, n);

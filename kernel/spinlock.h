@@ -13,7 +13,10 @@ struct spinlock {
     volatile uint16_t owner;
 };
 
-#define SPINLOCK_INIT {0, 0}
+#define SPINLOCK_INIT                                                                              \
+    {                                                                                              \
+        0, 0                                                                                       \
+    }
 
 static inline void spin_lock(struct spinlock *l)
 {

@@ -9,22 +9,22 @@
 #include "memory.h"
 #include "printk.h"
 
-#define PM_TIMER_HZ       3579545ull
-#define PIT_HZ            1193182ull
-#define CALIBRATE_MS      20
-#define HPET_CAPS         0x000
-#define HPET_CONFIG       0x010
-#define HPET_COUNTER      0x0f0
-#define HPET_ENABLE       1ull
-#define PIT_CH2_DATA      0x42
-#define PIT_MODE_CMD      0x43
-#define PIT_GATE_PORT     0x61
-#define PIT_CH2_ONESHOT   0xb0 /* channel 2, lobyte/hibyte, mode 0, binary */
-#define PIT_GATE_ON       0x01
-#define PIT_SPEAKER       0x02
-#define PIT_OUT2          0x20
-#define TSC_HZ_MIN        10000000ull /* emulators run slow TSCs */
-#define TSC_HZ_MAX        20000000000ull
+#define PM_TIMER_HZ     3579545ull
+#define PIT_HZ          1193182ull
+#define CALIBRATE_MS    20
+#define HPET_CAPS       0x000
+#define HPET_CONFIG     0x010
+#define HPET_COUNTER    0x0f0
+#define HPET_ENABLE     1ull
+#define PIT_CH2_DATA    0x42
+#define PIT_MODE_CMD    0x43
+#define PIT_GATE_PORT   0x61
+#define PIT_CH2_ONESHOT 0xb0 /* channel 2, lobyte/hibyte, mode 0, binary */
+#define PIT_GATE_ON     0x01
+#define PIT_SPEAKER     0x02
+#define PIT_OUT2        0x20
+#define TSC_HZ_MIN      10000000ull /* emulators run slow TSCs */
+#define TSC_HZ_MAX      20000000000ull
 
 uint64_t tsc_hz;
 uint64_t tsc_at_boot;
@@ -97,13 +97,13 @@ static uint64_t calibrate_hpet(void)
     uint64_t want = hpet_hz * CALIBRATE_MS / 1000;
     uint64_t start = hpet[HPET_COUNTER / 8];
     uint64_t tsc0 = rdtsc();
-    uint64_t elapsed = 0, spins = 0;
-    while (elapsed < want) {
+    uint64_t elapsed, spins = 0;
+    do {
         elapsed = hpet[HPET_COUNTER / 8] - start;
         if (++spins > 100000000ull)
             return 0;
-    }
-    return (rdtsc() - tsc0) * hpet_hz / elapsed;
+    } while (elapsed < want);
+    return (rdtsc() - tsc0) * hpet_hz / elapsed; /* elapsed >= want > 0 */
 }
 
 static uint64_t calibrate_pit(void)
@@ -182,8 +182,8 @@ void time_init(void)
     } else if (measured && differ_by_more_than_5_percent(hz, measured)) {
         pr_warn("time: %s gives %llu MHz but the TSC runs at %llu MHz (%s); using the "
                 "measurement",
-                source, (unsigned long long)(hz / 1000000), (unsigned long long)(measured / 1000000),
-                measured_source);
+                source, (unsigned long long)(hz / 1000000),
+                (unsigned long long)(measured / 1000000), measured_source);
         hz = measured;
         source = measured_source;
     }

@@ -4,7 +4,7 @@
 
 #include <stdint.h>
 
-extern uint64_t tsc_hz;          /* 0 until time_init() */
+extern uint64_t tsc_hz; /* 0 until time_init() */
 extern uint64_t tsc_at_boot;
 
 /* Nanoseconds since the TSC was first read at boot; 0 before calibration. */

@@ -15,10 +15,10 @@
 #define VEC_FIRST_IRQ      32
 
 /* Vectors the core uses for its own interrupts. */
-#define VEC_LAPIC_TIMER  0xef
-#define VEC_CROSS_CALL   0xf0
-#define VEC_LAPIC_ERROR  0xfe
-#define VEC_SPURIOUS     0xff
+#define VEC_LAPIC_TIMER 0xef
+#define VEC_CROSS_CALL  0xf0
+#define VEC_LAPIC_ERROR 0xfe
+#define VEC_SPURIOUS    0xff
 
 struct trap_frame {
     uint64_t r15, r14, r13, r12, r11, r10, r9, r8;

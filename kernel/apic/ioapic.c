@@ -7,11 +7,11 @@
 #include "memory.h"
 #include "printk.h"
 
-#define IOREGSEL        0x00
-#define IOWIN           0x10
-#define IOAPIC_REG_VER  0x01
+#define IOREGSEL         0x00
+#define IOWIN            0x10
+#define IOAPIC_REG_VER   0x01
 #define IOAPIC_REG_REDIR 0x10
-#define REDIR_MASKED    (1u << 16)
+#define REDIR_MASKED     (1u << 16)
 
 static uint32_t ioapic_read(volatile uint32_t *base, uint32_t reg)
 {

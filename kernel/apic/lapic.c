@@ -96,8 +96,8 @@ void lapic_init_boot_cpu(void)
         panic("this CPU has no local APIC (CPUID.1:EDX.APIC = 0); Keel needs one");
     lapic_x2apic_mode = cpu_features.x2apic;
     if (!lapic_x2apic_mode) {
-        uint64_t phys = acpi.lapic_address ? acpi.lapic_address
-                                           : (rdmsr(MSR_APIC_BASE) & APIC_BASE_ADDRESS);
+        uint64_t phys =
+            acpi.lapic_address ? acpi.lapic_address : (rdmsr(MSR_APIC_BASE) & APIC_BASE_ADDRESS);
         lapic_mmio = ioremap(phys, 4096);
         if (!lapic_mmio)
             panic("cannot map the local APIC at 0x%llx", (unsigned long long)phys);

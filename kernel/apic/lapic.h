@@ -24,10 +24,10 @@
 #define LAPIC_TIMER_CUR  0x390
 #define LAPIC_TIMER_DIV  0x3e0
 
-#define LVT_MASKED          (1u << 16)
-#define LVT_TIMER_ONESHOT   (0u << 17)
-#define LVT_TIMER_DEADLINE  (2u << 17)
-#define LVT_DELIVERY_NMI    (4u << 8)
+#define LVT_MASKED         (1u << 16)
+#define LVT_TIMER_ONESHOT  (0u << 17)
+#define LVT_TIMER_DEADLINE (2u << 17)
+#define LVT_DELIVERY_NMI   (4u << 8)
 
 /* ICR (SDM Vol. 3A 11.6.1). */
 #define ICR_FIXED        (0u << 8)

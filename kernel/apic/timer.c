@@ -10,8 +10,8 @@
 #include "time.h"
 #include "traps.h"
 
-#define TIMER_DIVIDE_16  0x3 /* divide configuration register encoding */
-#define CALIBRATE_US     10000
+#define TIMER_DIVIDE_16 0x3 /* divide configuration register encoding */
+#define CALIBRATE_US    10000
 
 static bool use_deadline;
 static uint64_t tsc_per_tick;

@@ -82,6 +82,7 @@ class Case:
     done: Pattern = VIRT_RE
     fail: Optional[Pattern] = BOOT_FAILURE_RE
     timeout: float = QEMU_TIMEOUT
+    machine: str = "pc"
 
     @property
     def image(self) -> str:
@@ -161,6 +162,18 @@ def tsc_mhz_near(expected_mhz: float) -> Check:
         mhz = int(m.group(1)) + int(m.group(2)) / 1000
         if abs(mhz - expected_mhz) > expected_mhz * 0.05:
             return f"TSC taken as {mhz} MHz, expected about {expected_mhz} MHz"
+        return None
+    return check
+
+
+def calibrated_against(reference: str) -> Check:
+    """Check the TSC was calibrated against the named reference timer."""
+    def check(text: str) -> Optional[str]:
+        m = re.search(r"time: TSC [\d.]+ MHz \(([^)]*)\)", text)
+        if m is None:
+            return "no 'time: TSC ... MHz (...)' line"
+        if f"calibrated against the {reference}" not in m.group(1):
+            return f"TSC source was '{m.group(1)}', expected the {reference}"
         return None
     return check
 
@@ -247,8 +260,15 @@ def bad_input_cases() -> List[Case]:
     return [
         test_switch("acpi-bad-checksum", [
             warning_matching(r"MADT.*checksum"), boot_report(1, 512)]),
+        # The truncated FADT loses its PM timer: the TSC is calibrated
+        # against the HPET, or against the PIT when there is no HPET either.
         test_switch("acpi-truncated", [
-            warning_matching(r"truncat|too short"), boot_report(2, 512)]),
+            warning_matching(r"FADT.*truncat"), calibrated_against("HPET"),
+            boot_report(2, 512)]),
+        Case("acpi-truncated-no-hpet", "qemu", 2, "512M", [
+            warning_matching(r"FADT.*truncat"), calibrated_against("PIT"),
+            boot_report(2, 512)],
+            append=b"console=com1 keel.test=acpi-truncated", machine="pc,hpet=off"),
         test_switch("madt-extra-cpus", [
             warning_matching(r"supports 64"),
             warning_matching(r"did not (answer|respond)"), boot_report(2, 512)]),
@@ -295,7 +315,8 @@ def launch(case: Case, paths: Paths) -> harness.RunResult:
         initrd = f"{module.resolve()} {EMPTY_MODULE_ARG}"
     kwargs = {"iso": image} if case.append is None else {
         "kernel": image, "append": case.append, "initrd": initrd}
-    argv = harness.qemu_argv(log, smp=case.smp, memory=case.memory, **kwargs)
+    argv = harness.qemu_argv(log, smp=case.smp, memory=case.memory, machine=case.machine,
+                             **kwargs)
     return harness.run_until(argv, log, paths.logs / f"{case.name}.out",
                              done=case.done, fail=case.fail, timeout=case.timeout)
 
