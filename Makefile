@@ -14,7 +14,7 @@ KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 --no-warn-rwx-segmen
     -T linker.ld
 NASMFLAGS := -f elf64 -g -Werror -I.
 
-KERNEL_C   := $(sort $(wildcard kernel/*.c kernel/apic/*.c))
+KERNEL_C   := $(sort $(wildcard kernel/*.c kernel/*/*.c))
 KERNEL_ASM := $(sort $(wildcard boot/*.asm kernel/*.asm))
 KERNEL_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(KERNEL_C)) $(patsubst %.asm,$(BUILD)/%.asm.o,$(KERNEL_ASM))
 

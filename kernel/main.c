@@ -20,6 +20,7 @@
 #include "smp.h"
 #include "time.h"
 #include "trap_setup.h"
+#include "virt.h"
 
 static struct boot_info boot_info;
 static struct cmdline_options options;
@@ -112,7 +113,7 @@ void kernel_main(uint32_t magic, uint32_t info_phys)
 
     pr_info("keel: %u CPUs online, %llu MiB usable", online,
             (unsigned long long)(mem.usable_bytes >> 20));
-    pr_info("keel: virtualization: not probed");
+    virt_init();
 
     if (options.test_flags & KEEL_TEST_FAULT)
         deliberate_fault();

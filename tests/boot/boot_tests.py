@@ -33,7 +33,7 @@ LINE_PREFIX = r"\[\s*\d+\.\d{6} c\d+\] "
 """Every kernel line starts with ``[<seconds>.<6 digits> c<cpu>] ``."""
 
 REPORT_RE = re.compile(LINE_PREFIX + r"keel: (\d+) CPUs online, (\d+) MiB usable")
-VIRT_RE = re.compile(LINE_PREFIX + r"keel: virtualization: not probed")
+VIRT_RE = re.compile(LINE_PREFIX + r"keel: virtualization: (vmx \(|svm \(|none: )")
 STOPPED_RE = re.compile(r"keel: all CPUs stopped")
 BOOT_FAILURE_RE = re.compile(r"PANIC|error:")
 WARNING_RE = re.compile(r"^.*warning:.*$", re.MULTILINE)
@@ -83,6 +83,7 @@ class Case:
     fail: Optional[Pattern] = BOOT_FAILURE_RE
     timeout: float = QEMU_TIMEOUT
     machine: str = "pc"
+    cpu: str = "max"
 
     @property
     def image(self) -> str:
@@ -129,9 +130,28 @@ def boot_report(cpus: int, given_mib: int) -> Check:
             return f"{usable} MiB usable, expected {low}..{high} for {given_mib} MiB"
         virt = VIRT_RE.search(text)
         if virt is None or virt.start() < report.end():
-            return "'virtualization: not probed' does not follow the report"
+            return "no 'keel: virtualization: ...' line after the report"
         return None
     return check
+
+
+def virtualization(pattern: str) -> Check:
+    """Check the 'keel: virtualization: ...' line matches pattern (the text
+    after 'virtualization: ')."""
+    regex = re.compile(pattern)
+
+    def check(text: str) -> Optional[str]:
+        m = re.search(r"keel: virtualization: (.*)", text)
+        if m is None:
+            return "no 'keel: virtualization:' line"
+        if regex.search(m.group(1)) is None:
+            return f"virtualization line '{m.group(1).strip()}' does not match /{pattern}/"
+        return None
+    return check
+
+
+SVM_NPT = r"^svm \(.*npt 4-level 4k/2m/1g"
+VMX_EPT_1G = r"^vmx \(.*ept 4-level 4k/2m/1g.*unrestricted-guest yes"
 
 
 def no_warnings(text: str) -> Optional[str]:
@@ -226,16 +246,28 @@ by accident)."""
 def iso_matrix() -> List[Case]:
     """The ISO under QEMU: -smp 1, 2, 4, 8 crossed with 64M, 512M, 4G."""
     return [Case(f"qemu-iso-smp{smp}-{mem}", "qemu", smp, mem,
-                 [boot_report(smp, memory_mib(mem)), no_warnings])
+                 [boot_report(smp, memory_mib(mem)), no_warnings, virtualization(SVM_NPT)])
             for smp in (1, 2, 4, 8) for mem in ("64M", "512M", "4G")]
 
 
 def kernel_boots() -> List[Case]:
     """The same image through QEMU's multiboot1 ``-kernel`` loader."""
     return [Case(f"qemu-kernel-smp{smp}-{mem}", "qemu", smp, mem,
-                 [boot_report(smp, memory_mib(mem)), no_warnings],
+                 [boot_report(smp, memory_mib(mem)), no_warnings, virtualization(SVM_NPT)],
                  append=b"console=com1")
             for smp, mem in ((2, "512M"), (4, "4G"))]
+
+
+def graceful_failures() -> List[Case]:
+    """CPUs without usable virtualization: a clear 'none:' line, no crash."""
+    return [
+        Case("qemu-cpu-qemu64-svm-without-npt", "qemu", 2, "256M",
+             [boot_report(2, 256), virtualization(r"^none: SVM without nested paging")],
+             append=b"console=com1", cpu="qemu64"),
+        Case("qemu-cpu-qemu64-no-svm", "qemu", 2, "256M",
+             [boot_report(2, 256), virtualization(r"^none: this CPU has neither")],
+             append=b"console=com1", cpu="qemu64,-svm"),
+    ]
 
 
 def bochs_boots() -> List[Case]:
@@ -245,7 +277,7 @@ def bochs_boots() -> List[Case]:
     # second.  The core must notice (a warning) and use the measured rate.
     bochs_tsc = no_warnings_except(r"time: CPUID 0x16 gives .* using the measurement")
     return [Case("bochs-iso-skylake-smp2", "bochs", 2, str(BOCHS_MEMORY_MIB),
-                 [boot_report(2, BOCHS_MEMORY_MIB), bochs_tsc,
+                 [boot_report(2, BOCHS_MEMORY_MIB), bochs_tsc, virtualization(VMX_EPT_1G),
                   tsc_mhz_near(harness.BOCHS_IPS / 1e6)],
                  timeout=BOCHS_TIMEOUT)]
 
@@ -294,7 +326,7 @@ def fault_case() -> Case:
 
 def all_cases() -> List[Case]:
     """Every boot case, in report order."""
-    return (iso_matrix() + kernel_boots() + bochs_boots() + bad_input_cases()
+    return (iso_matrix() + kernel_boots() + graceful_failures() + bochs_boots() + bad_input_cases()
             + [fault_case()])
 
 
@@ -316,7 +348,7 @@ def launch(case: Case, paths: Paths) -> harness.RunResult:
     kwargs = {"iso": image} if case.append is None else {
         "kernel": image, "append": case.append, "initrd": initrd}
     argv = harness.qemu_argv(log, smp=case.smp, memory=case.memory, machine=case.machine,
-                             **kwargs)
+                             cpu=case.cpu, **kwargs)
     return harness.run_until(argv, log, paths.logs / f"{case.name}.out",
                              done=case.done, fail=case.fail, timeout=case.timeout)
 

@@ -212,16 +212,17 @@ def _watch(proc: subprocess.Popen, serial_log: Path, done: Pattern,
 def qemu_argv(serial_log: Path, *, smp: int, memory: str,
               iso: Optional[Path] = None, kernel: Optional[Path] = None,
               append: Optional[bytes] = None,
-              initrd: Optional[str] = None, machine: str = "pc") -> list:
+              initrd: Optional[str] = None, machine: str = "pc",
+              cpu: str = "max") -> list:
     """Return the QEMU TCG command line for an ISO or a ``-kernel`` boot.
 
     Exactly one of iso and kernel is given; append and initrd go with
-    kernel; machine is QEMU's -machine value.  isa-debug-exit on port 0xf4 lets the guest power off with a
+    kernel; machine and cpu are QEMU's -machine and -cpu values.  isa-debug-exit on port 0xf4 lets the guest power off with a
     status.
     """
     if (iso is None) == (kernel is None):
         raise ValueError("give exactly one of iso and kernel")
-    argv = [QEMU, "-machine", machine, "-accel", "tcg", "-cpu", "max",
+    argv = [QEMU, "-machine", machine, "-accel", "tcg", "-cpu", cpu,
             "-display", "none", "-no-reboot", "-serial", f"file:{serial_log}",
             "-smp", str(smp), "-m", memory,
             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
