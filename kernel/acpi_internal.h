@@ -11,8 +11,8 @@
 #include "acpi_tables.h"
 
 /* System description table header, ACPI 6.5 section 5.2.6. */
-#define ACPI_HEADER_SIZE     36u
-#define ACPI_HDR_OFF_LENGTH  4
+#define ACPI_HEADER_SIZE      36u
+#define ACPI_HDR_OFF_LENGTH   4
 #define ACPI_HDR_OFF_REVISION 8
 
 /* Generic Address Structure, ACPI 6.5 section 5.2.3.2. */

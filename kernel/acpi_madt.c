@@ -14,19 +14,19 @@
 #define MADT_FLAG_PCAT_COMPAT  (1u << 0) /* table 5.20 */
 
 /* Interrupt controller structure types and sizes, table 5.21 and 5.2.12.x. */
-#define MADT_LAPIC          0 /* 5.2.12.2, 8 bytes */
-#define MADT_IOAPIC         1 /* 5.2.12.3, 12 bytes */
-#define MADT_OVERRIDE       2 /* 5.2.12.5, 10 bytes */
-#define MADT_LAPIC_ADDRESS  5 /* 5.2.12.8, 12 bytes */
-#define MADT_X2APIC         9 /* 5.2.12.12, 16 bytes */
-#define MADT_ENTRY_HEADER   2u
-#define LAPIC_ENABLED       (1u << 0) /* table 5.23 */
+#define MADT_LAPIC           0 /* 5.2.12.2, 8 bytes */
+#define MADT_IOAPIC          1 /* 5.2.12.3, 12 bytes */
+#define MADT_OVERRIDE        2 /* 5.2.12.5, 10 bytes */
+#define MADT_LAPIC_ADDRESS   5 /* 5.2.12.8, 12 bytes */
+#define MADT_X2APIC          9 /* 5.2.12.12, 16 bytes */
+#define MADT_ENTRY_HEADER    2u
+#define LAPIC_ENABLED        (1u << 0) /* table 5.23 */
 #define LAPIC_ONLINE_CAPABLE (1u << 1)
-#define XAPIC_BROADCAST_ID  0xffu
-#define X2APIC_BROADCAST_ID 0xffffffffu
+#define XAPIC_BROADCAST_ID   0xffu
+#define X2APIC_BROADCAST_ID  0xffffffffu
 
 struct madt_state {
-    unsigned cpus_seen;       /* enabled or online-capable, duplicates excluded */
+    unsigned cpus_seen; /* enabled or online-capable, duplicates excluded */
     unsigned duplicate_ids;
     unsigned broadcast_ids;
     unsigned ioapics_ignored;
@@ -135,7 +135,8 @@ static void parse_entry(const uint8_t *e, struct madt_state *st, struct acpi_inf
 static void report(const struct madt_state *st, struct acpi_info *out)
 {
     if (out->cpus_ignored)
-        diag_add(&out->diag, "ACPI: MADT lists %u enabled CPUs; Keel supports %u, the rest are ignored",
+        diag_add(&out->diag,
+                 "ACPI: MADT lists %u enabled CPUs; Keel supports %u, the rest are ignored",
                  st->cpus_seen, ACPI_MAX_CPUS);
     if (st->duplicate_ids)
         diag_add(&out->diag, "ACPI: MADT lists %u CPUs whose APIC ID was listed before; ignored",
@@ -173,7 +174,9 @@ bool acpi_parse_madt(const uint8_t *t, uint32_t len, struct acpi_info *out)
         const uint8_t *e = t + off;
         uint8_t elen = e[1];
         if (elen < MADT_ENTRY_HEADER || elen > len - off) {
-            diag_add(&out->diag, "ACPI: MADT entry (type %u) at offset %u has length %u (%s); rest of the MADT ignored",
+            diag_add(&out->diag,
+                     "ACPI: MADT entry (type %u) at offset %u has length %u (%s); rest of the MADT "
+                     "ignored",
                      e[0], off, elen, elen < MADT_ENTRY_HEADER ? "below 2" : "past the end");
             break;
         }

@@ -144,8 +144,8 @@ static void walk_root(const struct phys_reader *reader, const uint8_t *root, uin
     if ((len - ACPI_HEADER_SIZE) % entry_size != 0)
         diag_add(&out->diag, "ACPI: %s ends in a partial entry; ignored", root_name);
     if (count > ACPI_MAX_ROOT_ENTRIES) {
-        diag_add(&out->diag, "ACPI: %s lists %u tables; only the first %u are looked at",
-                 root_name, count, ACPI_MAX_ROOT_ENTRIES);
+        diag_add(&out->diag, "ACPI: %s lists %u tables; only the first %u are looked at", root_name,
+                 count, ACPI_MAX_ROOT_ENTRIES);
         count = ACPI_MAX_ROOT_ENTRIES;
     }
     for (uint32_t i = 0; i < count; i++) {

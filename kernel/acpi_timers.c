@@ -9,8 +9,8 @@
 #include "le_bytes.h"
 
 /* FADT fields, ACPI 6.5 table 5.9. */
-#define FADT_OFF_PM_TMR_BLK   76  /* 32-bit I/O port of the PM timer */
-#define FADT_OFF_PM_TMR_LEN   91  /* must be 4 when the timer exists */
+#define FADT_OFF_PM_TMR_BLK   76 /* 32-bit I/O port of the PM timer */
+#define FADT_OFF_PM_TMR_LEN   91 /* must be 4 when the timer exists */
 #define FADT_OFF_FLAGS        112
 #define FADT_OFF_X_PM_TMR_BLK 208 /* GAS; FADT revision 3 (ACPI 2.0) and later */
 #define FADT_PM_TMR_LEN       4u
@@ -70,8 +70,10 @@ bool acpi_parse_fadt(const uint8_t *t, uint32_t len, struct acpi_info *out)
     out->have_fadt = true;
     out->fadt_revision = revision;
     if (len < fadt_expected_size(revision))
-        diag_add(&out->diag, "ACPI: FADT (revision %u) is %u bytes, short of %u; fields past its end are taken as absent",
-                 revision, len, fadt_expected_size(revision));
+        diag_add(&out->diag,
+                 "ACPI: FADT truncated: %u bytes, revision %u has %u; fields past its end taken as "
+                 "absent",
+                 len, revision, fadt_expected_size(revision));
     if (!covers(len, FADT_OFF_PM_TMR_LEN, 1))
         return true;
     uint32_t port = le32(t + FADT_OFF_PM_TMR_BLK);
@@ -103,7 +105,8 @@ bool acpi_parse_hpet(const uint8_t *t, uint32_t len, struct acpi_info *out)
     const uint8_t *gas = t + HPET_OFF_BASE;
     uint64_t address = le64(gas + ACPI_GAS_OFF_ADDRESS);
     if (gas[ACPI_GAS_OFF_SPACE] != ACPI_GAS_MEMORY || address == 0) {
-        diag_add(&out->diag, "ACPI: HPET base 0x%llx in address space %u is not usable memory; no HPET",
+        diag_add(&out->diag,
+                 "ACPI: HPET base 0x%llx in address space %u is not usable memory; no HPET",
                  (unsigned long long)address, gas[ACPI_GAS_OFF_SPACE]);
         return false;
     }

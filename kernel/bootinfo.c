@@ -140,8 +140,8 @@ bool mb_add_module(struct boot_info *bi, const struct phys_reader *reader, const
     if (end == start) {
         diag_add(&bi->diag, "%s: module %u ('%s') is empty (0 bytes)", proto, index, mod->name);
     } else if (phys_read(reader, start, end - start) == NULL) {
-        diag_add(&bi->diag, "%s: module %u ('%s') at 0x%llx-0x%llx is not in readable memory; dropped",
-                 proto, index, mod->name, (unsigned long long)start, (unsigned long long)end);
+        diag_add(&bi->diag, "%s: module %u ('%s') at 0x%llx-0x%llx is unreadable; dropped", proto,
+                 index, mod->name, (unsigned long long)start, (unsigned long long)end);
         return true;
     }
     mod->start = start;
@@ -154,8 +154,8 @@ void mb_add_basic_memory(struct boot_info *bi, const char *proto, uint32_t lower
                          uint32_t upper_kib)
 {
     if (lower_kib > MB_LOWER_MAX_KIB) {
-        diag_add(&bi->diag, "%s: mem_lower is %u KiB (more than %u); taken as %u", proto,
-                 lower_kib, MB_LOWER_MAX_KIB, MB_LOWER_MAX_KIB);
+        diag_add(&bi->diag, "%s: mem_lower is %u KiB (more than %u); taken as %u", proto, lower_kib,
+                 MB_LOWER_MAX_KIB, MB_LOWER_MAX_KIB);
         lower_kib = MB_LOWER_MAX_KIB;
     }
     if (lower_kib > 0)

@@ -42,9 +42,18 @@ static bool word_is(struct word w, const char *lit)
     return w.len == n && memcmp(w.p, lit, n) == 0;
 }
 
-static int shown(struct word w)
+/* A word as quoted in a warning: its first SHOWN characters, terminated. */
+struct quoted {
+    char s[SHOWN + 1];
+};
+
+static struct quoted quote(struct word w)
 {
-    return w.len > SHOWN ? SHOWN : (int)w.len;
+    struct quoted q;
+    size_t n = w.len > SHOWN ? SHOWN : w.len;
+    memcpy(q.s, w.p, n);
+    q.s[n] = '\0';
+    return q;
 }
 
 /* QEMU and some loaders put the kernel image's name first. */
@@ -66,8 +75,8 @@ static void parse_console(struct word v, struct cmdline_options *out)
             return;
         }
     }
-    diag_add(&out->warnings, "cmdline: console=%.*s is not com1, com2 or none; kept %s",
-             shown(v), v.p, names[out->console]);
+    diag_add(&out->warnings, "cmdline: console=%s is not com1, com2 or none; kept %s", quote(v).s,
+             names[out->console]);
 }
 
 /* Accepts one to three decimal digits with a value 0..7. */
@@ -83,7 +92,7 @@ static void parse_loglevel(struct word v, struct cmdline_options *out)
         out->loglevel = value;
         return;
     }
-    diag_add(&out->warnings, "cmdline: loglevel=%.*s is not 0..7; kept %d", shown(v), v.p,
+    diag_add(&out->warnings, "cmdline: loglevel=%s is not 0..7; kept %d", quote(v).s,
              out->loglevel);
 }
 
@@ -111,8 +120,8 @@ static void parse_test(struct word v, struct cmdline_options *out)
             continue;
         uint32_t f = test_flag(item);
         if (f == 0)
-            diag_add(&out->warnings, "cmdline: keel.test switch '%.*s' unknown; ignored",
-                     shown(item), item.p);
+            diag_add(&out->warnings, "cmdline: keel.test switch '%s' unknown; ignored",
+                     quote(item).s);
         flags |= f;
     }
     out->test_flags = flags;
@@ -125,7 +134,7 @@ static void parse_word(struct word w, bool first, struct cmdline_options *out)
         eq++;
     if (eq == w.len) {
         if (!(first && looks_like_path(w)))
-            diag_add(&out->warnings, "cmdline: unknown option '%.*s' ignored", shown(w), w.p);
+            diag_add(&out->warnings, "cmdline: unknown option '%s' ignored", quote(w).s);
         return;
     }
     struct word key = {w.p, eq}, val = {w.p + eq + 1, w.len - eq - 1};
@@ -136,9 +145,9 @@ static void parse_word(struct word w, bool first, struct cmdline_options *out)
     else if (word_is(key, "keel.test"))
         parse_test(val, out);
     else if (eq == 0)
-        diag_add(&out->warnings, "cmdline: option '%.*s' has no name; ignored", shown(w), w.p);
+        diag_add(&out->warnings, "cmdline: option '%s' has no name; ignored", quote(w).s);
     else
-        diag_add(&out->warnings, "cmdline: unknown option '%.*s' ignored", shown(w), w.p);
+        diag_add(&out->warnings, "cmdline: unknown option '%s' ignored", quote(w).s);
 }
 
 /* Length of the text to parse: up to NUL, max_len and CMDLINE_MAX. When the

@@ -39,7 +39,7 @@ static void out_string(struct fmt_out *o, const struct fmt_spec *s, const char *
     if (!str)
         str = "(null)";
     int n = 0;
-    while (str[n] && (s->precision < 0 || n < s->precision))
+    while ((s->precision < 0 || n < s->precision) && str[n])
         n++;
     if (!s->left)
         out_pad(o, ' ', s->width - n);
@@ -188,9 +188,12 @@ int fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap_in)
             s.alt = true;
             out_number(&o, &s, (uintptr_t)va_arg(ap, void *), false, 16, false);
             break;
-        case 'c':
-            out_char(&o, (char)va_arg(ap, int));
+        case 'c': {
+            char one[2] = {(char)va_arg(ap, int), '\0'};
+            s.precision = 1; /* one character, padded to the width */
+            out_string(&o, &s, one);
             break;
+        }
         case 's':
             out_string(&o, &s, va_arg(ap, const char *));
             break;

@@ -13,9 +13,7 @@
 struct repairs {
     unsigned unsorted;
     unsigned overlapping;
-    unsigned merged;
-    unsigned trimmed;
-    unsigned vanished;
+    unsigned unaligned;
     unsigned dropped;
 };
 
@@ -158,16 +156,31 @@ static unsigned count_overlapping(const struct memmap *m)
     return n;
 }
 
-/* Pairs of entries of one type where one ends exactly where the other
- * begins: the builder joins them. (The builder also re-joins the pieces of
- * one entry split at another's boundary; those are not counted.) */
-static unsigned count_touching(const struct memmap *m)
+/* Whether some entry of another type starts or ends exactly at x: then a
+ * usable range's unaligned edge at x is the firmware splitting a page, as
+ * with the EBDA at 0x9fc00, and the partial page going to the other type is
+ * expected, not a repair. */
+static bool boundary_of_other_type(const struct memmap *m, uint64_t x)
+{
+    for (unsigned i = 0; i < m->count; i++) {
+        const struct memmap_entry *e = &m->entries[i];
+        if (e->type != MEMMAP_USABLE && (e->base == x || entry_end(e) == x))
+            return true;
+    }
+    return false;
+}
+
+/* Usable entries with an unaligned edge that no other entry accounts for. */
+static unsigned count_unaligned(const struct memmap *m)
 {
     unsigned n = 0;
     for (unsigned i = 0; i < m->count; i++) {
-        for (unsigned j = 0; j < m->count; j++)
-            n += j != i && m->entries[i].type == m->entries[j].type &&
-                 entry_end(&m->entries[i]) == m->entries[j].base;
+        const struct memmap_entry *e = &m->entries[i];
+        uint64_t edge[2] = {e->base, entry_end(e)};
+        bool odd = false;
+        for (int k = 0; k < 2 && e->type == MEMMAP_USABLE; k++)
+            odd |= (edge[k] & PAGE_MASK) != 0 && !boundary_of_other_type(m, edge[k]);
+        n += odd;
     }
     return n;
 }
@@ -217,20 +230,16 @@ static void resolve_overlaps(const struct memmap *m, struct builder *b)
 }
 
 /* Shrinks usable ranges inward to page boundaries, dropping those that
- * vanish; counts both. */
-static void trim_usable(struct builder *b, struct repairs *r)
+ * vanish. */
+static void trim_usable(struct builder *b)
 {
     unsigned out = 0;
     for (unsigned i = 0; i < b->count; i++) {
         struct memmap_entry e = b->e[i];
         if (e.type == MEMMAP_USABLE) {
             uint64_t lo = page_up(e.base), hi = page_down(entry_end(&e));
-            if (lo != e.base || hi != entry_end(&e))
-                r->trimmed++;
-            if (hi <= lo) {
-                r->vanished++;
+            if (hi <= lo)
                 continue;
-            }
             e.base = lo;
             e.length = hi - lo;
         }
@@ -246,11 +255,9 @@ static void report(struct diag *d, const struct repairs *r)
     if (r->overlapping)
         diag_add(d, "memory map: %u overlapping entries; the more restrictive type was kept",
                  r->overlapping);
-    if (r->merged)
-        diag_add(d, "memory map: %u adjacent entries of the same type merged", r->merged);
-    if (r->trimmed)
-        diag_add(d, "memory map: %u usable ranges not page-aligned; trimmed inward (%u vanished)",
-                 r->trimmed, r->vanished);
+    if (r->unaligned)
+        diag_add(d, "memory map: %u usable entries have unaligned edges; partial pages dropped",
+                 r->unaligned);
     if (r->dropped)
         diag_add(d, "memory map: %u ranges did not fit after splitting overlaps; dropped",
                  r->dropped);
@@ -266,9 +273,9 @@ void memmap_normalize(struct memmap *m, struct diag *d)
     r.unsorted = sort_by_base(m);
     r.overlapping = count_overlapping(m);
     resolve_overlaps(m, &b);
-    r.merged = count_touching(m);
+    r.unaligned = count_unaligned(m);
     r.dropped = b.dropped;
-    trim_usable(&b, &r);
+    trim_usable(&b);
     builder_store(&b, m);
     report(d, &r);
 }
@@ -291,8 +298,7 @@ bool memmap_reserve(struct memmap *m, uint64_t base, uint64_t length, enum memma
 
     struct builder b;
     b.count = b.dropped = 0;
-    unsigned n = m->count > MEMMAP_MAX ? MEMMAP_MAX : m->count;
-    for (unsigned i = 0; i < n; i++) {
+    for (unsigned i = 0; i < m->count && i < MEMMAP_MAX; i++) {
         const struct memmap_entry *e = &m->entries[i];
         uint64_t s = e->base, t = entry_end(e);
         if (e->type != MEMMAP_USABLE || t <= lo || s >= hi) {
@@ -359,10 +365,14 @@ uint64_t memmap_find_free(const struct memmap *m, uint64_t length, uint64_t min,
 const char *memmap_type_name(uint32_t type)
 {
     static const char *const names[] = {
-        [MEMMAP_USABLE] = "usable",         [MEMMAP_RESERVED] = "reserved",
-        [MEMMAP_ACPI_RECLAIMABLE] = "ACPI", [MEMMAP_ACPI_NVS] = "ACPI NVS",
-        [MEMMAP_BAD] = "bad",               [MEMMAP_KERNEL] = "kernel",
-        [MEMMAP_MODULE] = "module",         [MEMMAP_BOOTDATA] = "boot data",
+        [MEMMAP_USABLE] = "usable",
+        [MEMMAP_RESERVED] = "reserved",
+        [MEMMAP_ACPI_RECLAIMABLE] = "ACPI",
+        [MEMMAP_ACPI_NVS] = "ACPI NVS",
+        [MEMMAP_BAD] = "bad",
+        [MEMMAP_KERNEL] = "kernel",
+        [MEMMAP_MODULE] = "module",
+        [MEMMAP_BOOTDATA] = "boot data",
     };
     if (type >= sizeof(names) / sizeof(names[0]) || names[type] == NULL)
         return "unknown";

@@ -40,7 +40,7 @@
 #define MB1_MMAP_OFF_BASE   4
 #define MB1_MMAP_OFF_LENGTH 12
 #define MB1_MMAP_OFF_TYPE   20
-#define MB1_MMAP_ENTRY_MIN  20u /* size of base_addr + length + type */
+#define MB1_MMAP_ENTRY_MIN  20u    /* size of base_addr + length + type */
 #define MB1_MMAP_MAX_BYTES  65536u /* Keel's bound: 2,730 entries of 24 bytes */
 
 /* Bytes of the fixed structure that must be readable for these flags. */
@@ -70,8 +70,7 @@ static void parse_modules(const struct phys_reader *reader, uint32_t count, uint
                           struct boot_info *bi)
 {
     if (count > BOOT_MODULES_MAX) {
-        diag_add(&bi->diag, PROTO ": %u modules; Keel keeps the first %u", count,
-                 BOOT_MODULES_MAX);
+        diag_add(&bi->diag, PROTO ": %u modules; Keel keeps the first %u", count, BOOT_MODULES_MAX);
         count = BOOT_MODULES_MAX;
     }
     if (count == 0)
@@ -93,7 +92,7 @@ static void parse_modules(const struct phys_reader *reader, uint32_t count, uint
 
 /* Walks the size-prefixed entries. Checks: the map's length (0, or above
  * MB1_MMAP_MAX_BYTES: cut), readability, each size field (< 20 or past the
- * end stops the walk). Returns the number of entries handed to the memmap. */
+ * end stops the walk). Returns the number of entries the memmap accepted. */
 static unsigned parse_mmap(const struct phys_reader *reader, uint32_t length, uint32_t addr,
                            struct boot_info *bi)
 {
@@ -111,14 +110,14 @@ static unsigned parse_mmap(const struct phys_reader *reader, uint32_t length, ui
         diag_add(&bi->diag, PROTO ": memory map at 0x%x (%u bytes) is not readable", addr, length);
         return 0;
     }
-    unsigned n = 0;
+    unsigned n = 0, before = bi->memmap.count;
     uint32_t off = 0;
     while (length - off >= 4) {
         uint32_t size = le32(map + off);
         if (size < MB1_MMAP_ENTRY_MIN || size > length - off - 4) {
             diag_add(&bi->diag, PROTO ": memory map entry %u has size %u (%s); the rest is ignored",
                      n, size, size < MB1_MMAP_ENTRY_MIN ? "below 20" : "past the map's end");
-            return n;
+            return bi->memmap.count - before;
         }
         const uint8_t *e = map + off;
         memmap_add_raw(&bi->memmap, le64(e + MB1_MMAP_OFF_BASE), le64(e + MB1_MMAP_OFF_LENGTH),
@@ -129,7 +128,7 @@ static unsigned parse_mmap(const struct phys_reader *reader, uint32_t length, ui
     if (off != length)
         diag_add(&bi->diag, PROTO ": %u stray bytes after the memory map's last entry ignored",
                  length - off);
-    return n;
+    return bi->memmap.count - before;
 }
 
 /* Reads the flags, then the fixed part those flags need; each field is used
@@ -161,7 +160,8 @@ void multiboot1_parse(uint64_t info_phys, const struct phys_reader *reader, stru
 
     unsigned entries = 0;
     if (flags & MB1_FLAG_MMAP)
-        entries = parse_mmap(reader, le32(p + MB1_OFF_MMAP_LENGTH), le32(p + MB1_OFF_MMAP_ADDR), bi);
+        entries =
+            parse_mmap(reader, le32(p + MB1_OFF_MMAP_LENGTH), le32(p + MB1_OFF_MMAP_ADDR), bi);
     if (entries == 0 && (flags & MB1_FLAG_MEM)) {
         if (flags & MB1_FLAG_MMAP)
             diag_add(&bi->diag, PROTO ": no usable memory map; using mem_lower/mem_upper");

@@ -58,8 +58,7 @@ static void parse_module_tag(const struct phys_reader *reader, const uint8_t *ta
         diag_add(&bi->diag, PROTO ": module tag %u is %u bytes (< 16); ignored", index, size);
         return;
     }
-    struct mb_bytes src = {.buf = tag + MB2_MODULE_OFF_STRING,
-                           .len = size - MB2_MODULE_OFF_STRING};
+    struct mb_bytes src = {.buf = tag + MB2_MODULE_OFF_STRING, .len = size - MB2_MODULE_OFF_STRING};
     if (!mb_add_module(bi, reader, PROTO, index, le32(tag + MB2_MODULE_OFF_START),
                        le32(tag + MB2_MODULE_OFF_END), &src))
         st->modules_ignored++;
@@ -91,11 +90,12 @@ static void parse_mmap_tag(const uint8_t *tag, uint32_t size, struct mb2_state *
     uint32_t count = bytes / entry_size;
     if (bytes % entry_size != 0)
         diag_add(&bi->diag, PROTO ": memory map tag ends in a partial entry; ignored");
+    unsigned before = bi->memmap.count;
     for (uint32_t i = 0; i < count; i++) {
         const uint8_t *e = tag + MB2_MMAP_OFF_ENTRIES + (size_t)i * entry_size;
         memmap_add_raw(&bi->memmap, le64(e), le64(e + 8), le32(e + 16), &bi->diag);
     }
-    st->have_mmap = count > 0;
+    st->have_mmap = bi->memmap.count > before;
 }
 
 static void parse_meminfo_tag(const uint8_t *tag, uint32_t size, struct mb2_state *st,
@@ -170,8 +170,9 @@ static void walk_tags(const struct phys_reader *reader, const uint8_t *info, uin
     while (size - off >= MB2_TAG_HEADER) {
         uint32_t type = le32(info + off), tag_size = le32(info + off + 4);
         if (tag_size < MB2_TAG_HEADER || tag_size > size - off) {
-            diag_add(&bi->diag, PROTO ": tag type %u at offset %u has size %u (%s); the rest is ignored",
-                     type, off, tag_size, tag_size < MB2_TAG_HEADER ? "below 8" : "past the end");
+            diag_add(&bi->diag,
+                     PROTO ": tag type %u at offset %u has size %u (%s); the rest is ignored", type,
+                     off, tag_size, tag_size < MB2_TAG_HEADER ? "below 8" : "past the end");
             return;
         }
         if (type == MB2_TAG_END) {

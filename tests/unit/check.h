@@ -69,10 +69,21 @@ static inline bool check_str(const char *a, const char *b, const char *file, int
 /* True when one stored diagnostic contains needle. */
 static inline bool diag_has(const struct diag *d, const char *needle)
 {
-    unsigned n = d->count < DIAG_MAX ? d->count : DIAG_MAX;
-    for (unsigned i = 0; i < n; i++) {
+    for (unsigned i = 0; i < d->count && i < DIAG_MAX; i++) {
         if (strstr(d->msg[i], needle) != NULL)
             return true;
+    }
+    return false;
+}
+
+/* A stored message that fills DIAG_LEN was probably cut short. */
+static inline bool diag_truncated(const struct diag *d, const char *file, int line)
+{
+    for (unsigned i = 0; i < d->count && i < DIAG_MAX; i++) {
+        if (strlen(d->msg[i]) >= DIAG_LEN - 1) {
+            check_fail(file, line, "diagnostic cut at %d bytes: \"%s\"", DIAG_LEN - 1, d->msg[i]);
+            return true;
+        }
     }
     return false;
 }
@@ -80,6 +91,8 @@ static inline bool diag_has(const struct diag *d, const char *needle)
 static inline bool check_diag(const struct diag *d, const char *needle, const char *file, int line)
 {
     check_state.checks++;
+    if (diag_truncated(d, file, line))
+        return false;
     if (diag_has(d, needle))
         return true;
     check_fail(file, line, "no diagnostic contains \"%s\" (%u given; first: \"%s\")", needle,
@@ -110,18 +123,18 @@ static inline void diag_print(const char *what, const struct diag *d)
     const char *v = getenv("KEEL_TEST_VERBOSE");
     if (v == NULL || *v == '0')
         return;
-    unsigned n = d->count < DIAG_MAX ? d->count : DIAG_MAX;
-    for (unsigned i = 0; i < n; i++)
+    for (unsigned i = 0; i < d->count && i < DIAG_MAX; i++)
         fprintf(stderr, "  [%s] %s\n", what, d->msg[i]);
 }
 
-#define CHECK(cond)         check_true((cond), __FILE__, __LINE__, #cond)
-#define CHECK_EQ(a, b)      check_eq((uint64_t)(a), (uint64_t)(b), __FILE__, __LINE__, #a, #b)
-#define CHECK_STR(a, b)     check_str((a), (b), __FILE__, __LINE__, #a)
-#define CHECK_DIAG(d, s)    check_diag((d), (s), __FILE__, __LINE__)
-#define CHECK_NO_DIAG(d)    check_no_diag((d), __FILE__, __LINE__)
-#define CHECK_OK(why)       check_ok((why), __FILE__, __LINE__, #why)
-#define FAILF(...)          check_fail(__FILE__, __LINE__, __VA_ARGS__)
+#define CHECK(cond)          check_true((cond), __FILE__, __LINE__, #cond)
+#define CHECK_EQ(a, b)       check_eq((uint64_t)(a), (uint64_t)(b), __FILE__, __LINE__, #a, #b)
+#define CHECK_STR(a, b)      check_str((a), (b), __FILE__, __LINE__, #a)
+#define CHECK_DIAG(d, s)     check_diag((d), (s), __FILE__, __LINE__)
+#define CHECK_NO_DIAG(d)     check_no_diag((d), __FILE__, __LINE__)
+#define CHECK_OK(why)        check_ok((why), __FILE__, __LINE__, #why)
+#define CHECK_MSG(cond, ...) ((cond) ? (check_state.checks++, true) : (FAILF(__VA_ARGS__), false))
+#define FAILF(...)           check_fail(__FILE__, __LINE__, __VA_ARGS__)
 
 static inline void check_run(const char *name, void (*fn)(void))
 {

@@ -30,27 +30,27 @@ struct fake_phys {
 
 static inline const void *fake_phys_read(const struct phys_reader *self, uint64_t phys, size_t len)
 {
-    struct fake_phys *fp = self->ctx;
-    fp->reads++;
-    for (unsigned i = 0; i < fp->nregions; i++) {
-        uint64_t base = fp->region[i].base;
-        size_t size = fp->region[i].size;
+    struct fake_phys *mem = self->ctx;
+    mem->reads++;
+    for (unsigned i = 0; i < mem->nregions; i++) {
+        uint64_t base = mem->region[i].base;
+        size_t size = mem->region[i].size;
         if (phys < base || phys - base > size || len > size - (phys - base))
             continue;
-        if (fp->ncopies == fp->cap) {
-            fp->cap = fp->cap ? fp->cap * 2 : 64;
-            fp->copies = realloc(fp->copies, fp->cap * sizeof(void *));
-            if (fp->copies == NULL)
+        if (mem->ncopies == mem->cap) {
+            mem->cap = mem->cap ? mem->cap * 2 : 64;
+            mem->copies = realloc(mem->copies, mem->cap * sizeof(void *));
+            if (mem->copies == NULL)
                 abort();
         }
         void *copy = malloc(len);
         if (copy == NULL)
             abort();
-        memcpy(copy, fp->region[i].data + (phys - base), len);
-        fp->copies[fp->ncopies++] = copy;
+        memcpy(copy, mem->region[i].data + (phys - base), len);
+        mem->copies[mem->ncopies++] = copy;
         return copy;
     }
-    fp->failed_reads++;
+    mem->failed_reads++;
     return NULL;
 }
 

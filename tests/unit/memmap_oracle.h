@@ -109,8 +109,12 @@ static inline const char *memmap_check_against_raw(const struct memmap *out,
     for (int mi = 0; mi < 2; mi++) {
         for (unsigned i = 0; i < maps[mi]->count; i++) {
             const struct memmap_entry *e = &maps[mi]->entries[i];
-            uint64_t pts[6] = {e->base, e->base - 1, oracle_end(e), oracle_end(e) - 1,
-                               e->base & ~(ORACLE_PAGE - 1), (e->base | (ORACLE_PAGE - 1))};
+            uint64_t pts[6] = {e->base,
+                               e->base - 1,
+                               oracle_end(e),
+                               oracle_end(e) - 1,
+                               e->base & ~(ORACLE_PAGE - 1),
+                               (e->base | (ORACLE_PAGE - 1))};
             for (int k = 0; k < 6; k++) {
                 const char *why = oracle_point(out, raw, pts[k], exact);
                 if (why)

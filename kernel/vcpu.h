@@ -1,0 +1,150 @@
+/*
+ * Generic VM and vCPU objects of the core (DESIGN.md sections 1 and 4). The
+ * register and segment structures follow Linux's struct kvm_regs and
+ * kvm_sregs; exits are decoded by the backend into a struct vm_exit that
+ * generic code handles without knowing a VMCS field or a VMCB offset.
+ */
+#ifndef KEEL_VCPU_H
+#define KEEL_VCPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ept/slat.h"
+
+#define VM_MAX_SLOTS 8
+
+/* General-purpose registers as saved by the backends' entry/exit assembly;
+ * the order is fixed (the assembly uses offsetof-derived constants, see
+ * VCPU_GPRS_* in vcpu_asm.inc). RSP, RIP and RFLAGS live in the VMCS/VMCB. */
+struct guest_gprs {
+    uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp;
+    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+};
+
+/* KVM's struct kvm_regs layout. */
+struct vcpu_regs {
+    uint64_t rax, rbx, rcx, rdx, rsi, rdi, rsp, rbp;
+    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+    uint64_t rip, rflags;
+};
+
+/* KVM's struct kvm_segment. */
+struct vcpu_segment {
+    uint64_t base;
+    uint32_t limit;
+    uint16_t selector;
+    uint8_t type;
+    uint8_t present, dpl, db, s, l, g, avl;
+    uint8_t unusable;
+    uint8_t padding;
+};
+
+struct vcpu_dtable {
+    uint64_t base;
+    uint16_t limit;
+    uint16_t padding[3];
+};
+
+/* KVM's struct kvm_sregs (without the interrupt bitmap). */
+struct vcpu_sregs {
+    struct vcpu_segment cs, ds, es, fs, gs, ss;
+    struct vcpu_segment tr, ldt;
+    struct vcpu_dtable gdt, idt;
+    uint64_t cr0, cr2, cr3, cr4, cr8;
+    uint64_t efer;
+    uint64_t apic_base;
+};
+
+enum vm_exit_reason {
+    VM_EXIT_NONE = 0,
+    VM_EXIT_CPUID,
+    VM_EXIT_HLT,
+    VM_EXIT_IO,
+    VM_EXIT_MSR_READ,
+    VM_EXIT_MSR_WRITE,
+    VM_EXIT_SLAT_FAULT, /* EPT violation / nested page fault */
+    VM_EXIT_EXTERNAL_INTERRUPT, /* a host interrupt arrived (already handled) */
+    VM_EXIT_INTERRUPT_WINDOW,   /* the guest can take an interrupt now */
+    VM_EXIT_SHUTDOWN,           /* triple fault */
+    VM_EXIT_EXCEPTION,          /* an intercepted guest exception */
+    VM_EXIT_HYPERCALL,          /* VMCALL / VMMCALL */
+    VM_EXIT_XSETBV,
+    VM_EXIT_INVALID_STATE, /* VM entry failed: guest state refused */
+    VM_EXIT_UNHANDLED,     /* anything else: vendor_code tells */
+};
+
+struct vm_exit {
+    enum vm_exit_reason reason;
+    uint64_t vendor_code; /* raw VMX exit reason / SVM exit code, for reports */
+    uint64_t rip;         /* guest RIP of the exiting instruction */
+    /* Length of the exiting instruction when the backend knows it (VMX
+     * always; SVM with NRIP save, or from IOIO's next RIP), else 0. */
+    uint32_t insn_len;
+    union {
+        struct {
+            uint16_t port;
+            uint8_t size; /* 1, 2 or 4 */
+            bool in;
+            bool string;
+            bool rep;
+        } io;
+        struct {
+            uint64_t gpa;
+            bool read, write, fetch;
+            bool translated; /* the access had a valid guest-linear address */
+        } slat;
+        struct {
+            uint32_t index;
+            uint64_t value; /* for writes: EDX:EAX */
+        } msr;
+        struct {
+            uint8_t vector;
+            bool has_error;
+            uint32_t error_code;
+        } exception;
+    };
+};
+
+enum vcpu_event_type { EVENT_EXTERNAL = 0, EVENT_NMI = 2, EVENT_EXCEPTION = 3 };
+
+struct vcpu_event {
+    enum vcpu_event_type type;
+    uint8_t vector;
+    bool has_error;
+    uint32_t error_code;
+};
+
+/* kvmstat's columns (issue 3, point 6). */
+struct vcpu_stats {
+    uint64_t exits, hlt, irq, irq_window, io, mmio, cpuid, msr, slat_fault;
+    uint64_t injected_interrupts, injected_exceptions, emulated_instructions;
+};
+
+struct memslot {
+    uint64_t gpa, size;
+    uint64_t hpa; /* host-physical start of a contiguous backing, or 0 if unused */
+    bool in_use;
+};
+
+struct vm {
+    struct slat slat;
+    struct memslot slots[VM_MAX_SLOTS];
+    uint32_t asid; /* VPID or ASID, 0 when the CPU has none */
+    unsigned id;
+    char name[32];
+};
+
+struct vcpu {
+    struct guest_gprs gprs; /* first: the entry/exit assembly addresses it at offset 0 */
+    struct vm *vm;
+    unsigned id;
+    void *backend;    /* the VMCS / VMCB and its companions, backend-private */
+    void *fpu_state;  /* XSAVE area (64-byte aligned) */
+    bool halted;
+    bool has_pending_event;
+    struct vcpu_event pending_event;
+    struct vcpu_stats stats;
+};
+
+#endif

@@ -1,0 +1,272 @@
+/*
+ * Writes the seed corpus of the fuzz targets: gen_seeds DIR creates
+ * DIR/<target>/<name> files. The seeds are well-formed inputs in each
+ * target's input format (see fuzz_*.c), from which libFuzzer mutates; the
+ * output is checked in under tests/fuzz/corpus/ (`make fuzz-seeds` rewrites
+ * it).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char *out_dir;
+static uint8_t blob[8192];
+static size_t blob_len;
+
+static void put8(size_t at, uint8_t v)
+{
+    blob[at] = v;
+    if (at + 1 > blob_len)
+        blob_len = at + 1;
+}
+
+static void put32(size_t at, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        put8(at + i, (uint8_t)(v >> (8 * i)));
+}
+
+static void put64(size_t at, uint64_t v)
+{
+    put32(at, (uint32_t)v);
+    put32(at + 4, (uint32_t)(v >> 32));
+}
+
+static void put_bytes(size_t at, const void *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        put8(at + i, ((const uint8_t *)p)[i]);
+}
+
+static void reset(void)
+{
+    memset(blob, 0, sizeof(blob));
+    blob_len = 0;
+}
+
+static void save(const char *target, const char *name, const void *data, size_t len)
+{
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s", out_dir, target);
+    mkdir(path, 0755);
+    snprintf(path, sizeof(path), "%s/%s/%s", out_dir, target, name);
+    FILE *f = fopen(path, "wb");
+    if (f == NULL || fwrite(data, 1, len, f) != len || fclose(f) != 0) {
+        perror(path);
+        exit(1);
+    }
+}
+
+static void save_blob(const char *target, const char *name)
+{
+    save(target, name, blob, blob_len);
+}
+
+static void seeds_cmdline(void)
+{
+    static const char *lines[] = {
+        "console=com2 loglevel=7",
+        "/boot/keel.elf console=none keel.test=fault,bad-memmap",
+        "keel.elf keel.test=acpi-bad-checksum,acpi-truncated,madt-extra-cpus loglevel=0",
+        "console=com1 \x01\x02\x1b[2J\x7f\xfe\xff frobnicate=1 loglevel=99 console=com7 =",
+    };
+    for (unsigned i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "line%u", i);
+        save("cmdline", name, lines[i], strlen(lines[i]));
+    }
+}
+
+/* Multiboot1 info at 0 (spec 0.6.96 section 3.3), pointers into the blob. */
+static void seeds_multiboot1(void)
+{
+    reset();
+    put32(0, 0x1 | 0x4 | 0x8 | 0x40 | 0x200);
+    put32(4, 639);
+    put32(8, 130048);
+    put32(16, 0x100);
+    put_bytes(0x100, "/boot/keel.elf console=com2", 28);
+    put32(20, 2);
+    put32(24, 0x200);
+    put32(0x200, 0x400), put32(0x204, 0x440), put32(0x208, 0x140);
+    put32(0x210, 0x440), put32(0x214, 0x440), put32(0x218, 0x160);
+    put_bytes(0x140, "/boot/init.elf init", 20);
+    put_bytes(0x160, "vmm", 4);
+    put32(44, 3 * 24);
+    put32(48, 0x300);
+    const uint64_t map[3][3] = {{0, 0x9fc00, 1}, {0x9fc00, 0x400, 2}, {0x100000, 0x7ee0000, 1}};
+    for (int i = 0; i < 3; i++) {
+        put32(0x300 + 24 * i, 20);
+        put64(0x304 + 24 * i, map[i][0]);
+        put64(0x30c + 24 * i, map[i][1]);
+        put32(0x314 + 24 * i, (uint32_t)map[i][2]);
+    }
+    put32(64, 0x180);
+    put_bytes(0x180, "GRUB 2.06", 10);
+    put8(0x4ff, 0);
+    save_blob("multiboot1", "full");
+    put32(0, 0x1);
+    save_blob("multiboot1", "meminfo-only");
+}
+
+static size_t mb2_at;
+
+static void mb2_tag(uint32_t type, const void *payload, uint32_t len)
+{
+    put32(mb2_at, type);
+    put32(mb2_at + 4, 8 + len);
+    put_bytes(mb2_at + 8, payload, len);
+    mb2_at += (8 + len + 7) & ~7u;
+}
+
+/* Multiboot2 info at 0 (Multiboot2 spec section 3.6). */
+static void seeds_multiboot2(void)
+{
+    reset();
+    mb2_at = 8;
+    mb2_tag(1, "console=com2 keel.test=fault", 29);
+    mb2_tag(2, "GRUB 2.06", 10);
+    uint8_t mod[28] = {0};
+    uint32_t start = 0x400, end = 0x480;
+    memcpy(mod, &start, 4);
+    memcpy(mod + 4, &end, 4);
+    memcpy(mod + 8, "/boot/init.elf init", 20);
+    mb2_tag(3, mod, 28);
+    uint32_t meminfo[2] = {639, 130048};
+    mb2_tag(4, meminfo, 8);
+    uint8_t mmap[8 + 3 * 24] = {24};
+    const uint64_t map[3][3] = {{0, 0x9fc00, 1}, {0x9fc00, 0x400, 2}, {0x100000, 0x7ee0000, 1}};
+    for (int i = 0; i < 3; i++) {
+        memcpy(mmap + 8 + 24 * i, &map[i][0], 8);
+        memcpy(mmap + 16 + 24 * i, &map[i][1], 8);
+        uint32_t t = (uint32_t)map[i][2];
+        memcpy(mmap + 24 + 24 * i, &t, 4);
+    }
+    mb2_tag(6, mmap, sizeof(mmap));
+    uint8_t rsdp[36] = "RSD PTR ";
+    mb2_tag(14, rsdp, 20);
+    mb2_tag(15, rsdp, 36);
+    mb2_tag(0, NULL, 0);
+    put32(0, (uint32_t)mb2_at);
+    if (blob_len < 0x480)
+        put8(0x47f, 0);
+    save_blob("multiboot2", "full");
+}
+
+static uint8_t sum_at(size_t at, size_t len)
+{
+    uint8_t s = 0;
+    for (size_t i = 0; i < len; i++)
+        s = (uint8_t)(s + blob[at + i]);
+    return s;
+}
+
+static void table_header(size_t at, const char *sig, uint32_t len, uint8_t revision)
+{
+    put8(at + len - 1, 0); /* the whole table lies in the blob */
+    put_bytes(at, sig, 4);
+    put32(at + 4, len);
+    put8(at + 8, revision);
+    put_bytes(at + 10, "KEELOE", 6);
+}
+
+static void table_checksum(size_t at, uint32_t len)
+{
+    put8(at + 9, 0);
+    put8(at + 9, (uint8_t)-sum_at(at, len));
+}
+
+/* RSDP at 16 -> RSDT (and XSDT) -> MADT, FADT, HPET (ACPI 6.5 chapter 5). */
+static void seeds_acpi(void)
+{
+    reset();
+    const size_t rsdt = 0x40, xsdt = 0x80, madt = 0x100, fadt = 0x200, hpet = 0x300;
+    table_header(madt, "APIC", 44 + 3 * 8 + 12 + 10 + 16, 4);
+    put32(madt + 36, 0xfee00000u);
+    put32(madt + 40, 1);
+    size_t e = madt + 44;
+    for (int i = 0; i < 3; i++, e += 8) {
+        uint8_t lapic[8] = {0, 8, (uint8_t)i, (uint8_t)i, i < 2, 0, 0, 0};
+        put_bytes(e, lapic, 8);
+    }
+    uint8_t ioapic[12] = {1, 12, 0, 0, 0, 0, 0xc0, 0xfe, 0, 0, 0, 0};
+    put_bytes(e, ioapic, 12), e += 12;
+    uint8_t iso[10] = {2, 10, 0, 0, 2, 0, 0, 0, 0, 0};
+    put_bytes(e, iso, 10), e += 10;
+    uint8_t x2[16] = {9, 16, 0, 0, 0x2c, 1, 0, 0, 1, 0, 0, 0, 9, 0, 0, 0};
+    put_bytes(e, x2, 16);
+    table_checksum(madt, 44 + 3 * 8 + 12 + 10 + 16);
+    table_header(fadt, "FACP", 244, 3);
+    put32(fadt + 76, 0x608);
+    put8(fadt + 91, 4);
+    put32(fadt + 112, 1u << 8);
+    uint8_t gas[12] = {1, 32, 0, 3, 0x08, 0x06};
+    put_bytes(fadt + 208, gas, 12);
+    table_checksum(fadt, 244);
+    table_header(hpet, "HPET", 56, 1);
+    put64(hpet + 44, 0xfed00000u);
+    put8(hpet + 53, 0x80);
+    table_checksum(hpet, 56);
+    table_header(rsdt, "RSDT", 36 + 12, 1);
+    put32(rsdt + 36, madt), put32(rsdt + 40, fadt), put32(rsdt + 44, hpet);
+    table_checksum(rsdt, 48);
+    table_header(xsdt, "XSDT", 36 + 24, 1);
+    put64(xsdt + 36, madt), put64(xsdt + 44, fadt), put64(xsdt + 52, hpet);
+    table_checksum(xsdt, 60);
+
+    put_bytes(16, "RSD PTR ", 8);
+    put_bytes(16 + 9, "KEELOE", 6);
+    put32(16 + 16, rsdt);
+    put8(16 + 8, (uint8_t)-sum_at(16, 20));
+    save_blob("acpi", "rsdt");
+    put8(16 + 15, 2);
+    put32(16 + 20, 36);
+    put64(16 + 24, xsdt);
+    put8(16 + 8, 0);
+    put8(16 + 8, (uint8_t)-sum_at(16, 20));
+    put8(16 + 32, (uint8_t)-sum_at(16, 36));
+    save_blob("acpi", "xsdt");
+}
+
+struct mm_record {
+    uint64_t base, length;
+    uint8_t control;
+};
+
+static void seeds_memmap(void)
+{
+    static const struct mm_record recs[] = {
+        {0, 0x9fc00, 1},          {0x9fc00, 0x400, 2},    {0xf0000, 0x10000, 2},
+        {0x100000, 0x7ee0000, 1}, {0x9f800, 0x1000, 2},   {0x300800, 0x2000, 4},
+        {0x100234, 0x3456, 1},    {0x100000, 0x80000, 6}, /* reservations from here */
+        {0x200000, 0x1234, 7},    {0x20, 0x30, 0x80 | 5},
+    };
+    uint8_t buf[1 + sizeof(recs) / sizeof(recs[0]) * 17];
+    buf[0] = 7;
+    for (unsigned i = 0; i < sizeof(recs) / sizeof(recs[0]); i++) {
+        memcpy(buf + 1 + 17 * i, &recs[i].base, 8);
+        memcpy(buf + 9 + 17 * i, &recs[i].length, 8);
+        buf[17 + 17 * i] = recs[i].control;
+    }
+    save("memmap", "qemu-bad", buf, sizeof(buf));
+    buf[0] = 4;
+    save("memmap", "qemu", buf, 1 + 4 * 17);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s OUTPUT_DIR\n", argv[0]);
+        return 2;
+    }
+    out_dir = argv[1];
+    mkdir(out_dir, 0755);
+    seeds_cmdline();
+    seeds_multiboot1();
+    seeds_multiboot2();
+    seeds_acpi();
+    seeds_memmap();
+    return 0;
+}

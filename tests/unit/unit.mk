@@ -1,0 +1,83 @@
+# Host unit tests of the core's pure-logic modules (DESIGN.md section 8).
+# Included by the top-level Makefile; also works alone, from the repo root:
+#   make -f tests/unit/unit.mk unit-tests
+# Each tests/unit/test_<name>.c is built with sanitizers into build/host/ and
+# run; its PASS/FAIL lines go to build/test-results/unit-<name>.txt and its
+# stderr (sanitizer reports) to unit-<name>.log. Every program runs even when
+# an earlier one fails; the target fails at the end if any FAIL line exists.
+
+UNIT_MK := $(lastword $(MAKEFILE_LIST))
+
+HOST_CC      ?= gcc
+UNIT_CFLAGS  ?= -std=gnu11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefined \
+    -fno-sanitize-recover=all -Ikernel
+UNIT_BUILD   ?= build/host
+UNIT_RESULTS ?= build/test-results
+UNIT_TIMEOUT ?= 300
+
+# Sanitizer failures exit with a status of their own, so a crash is never
+# mistaken for a program that merely reported FAIL lines (status 1).
+UNIT_SANITIZER_ENV := ASAN_OPTIONS=exitcode=86:detect_leaks=1 \
+    UBSAN_OPTIONS=exitcode=87:print_stacktrace=1
+
+# Built into every test program; kernel/string.c is not: the host C library
+# provides what kstring.h declares.
+UNIT_COMMON  := kernel/fmt.c kernel/diag.c kernel/strutil.c
+UNIT_HEADERS := $(wildcard kernel/*.h tests/unit/*.h)
+
+UNIT_TESTS := memmap buddy cmdline bootinfo acpi fmt
+UNIT_SRCS_memmap   := kernel/memmap.c
+UNIT_SRCS_buddy    := kernel/buddy.c
+UNIT_SRCS_cmdline  := kernel/cmdline.c
+UNIT_SRCS_bootinfo := kernel/bootinfo.c kernel/multiboot1.c kernel/multiboot2.c kernel/memmap.c
+UNIT_SRCS_acpi     := kernel/acpi_tables.c kernel/acpi_madt.c kernel/acpi_timers.c
+UNIT_SRCS_fmt      :=
+
+UNIT_BINS := $(UNIT_TESTS:%=$(UNIT_BUILD)/test_%)
+
+# rm first: a failed compile must not leave last run's binary to be run.
+define UNIT_PROGRAM
+$(UNIT_BUILD)/test_$(1): tests/unit/test_$(1).c $$(UNIT_SRCS_$(1)) $$(UNIT_COMMON) $$(UNIT_HEADERS) \
+    $(UNIT_MK)
+	@mkdir -p $$(@D)
+	@rm -f $$@
+	$$(HOST_CC) $$(UNIT_CFLAGS) $$(filter %.c,$$^) -o $$@
+endef
+$(foreach t,$(UNIT_TESTS),$(eval $(call UNIT_PROGRAM,$(t))))
+
+.PHONY: unit-tests unit-build
+ifeq ($(.DEFAULT_GOAL),)
+.DEFAULT_GOAL := unit-tests
+endif
+
+unit-build: $(UNIT_BINS)
+
+# A program that did not build, crashed, timed out or exited non-zero
+# without a FAIL line gets a FAIL line of its own (unit-<name>.build or
+# unit-<name>.exit); one that printed no PASS line fails too.
+unit-tests:
+	@mkdir -p $(UNIT_RESULTS)
+	-@$(MAKE) --no-print-directory -k -f $(UNIT_MK) HOST_CC='$(HOST_CC)' unit-build
+	@for t in $(UNIT_TESTS); do \
+	    out=$(UNIT_RESULTS)/unit-$$t.txt; log=$(UNIT_RESULTS)/unit-$$t.log; \
+	    if [ ! -x $(UNIT_BUILD)/test_$$t ]; then \
+	        echo "FAIL unit-$$t.build: test_$$t.c did not compile (see the output above)" > $$out; \
+	        cat $$out; continue; \
+	    fi; \
+	    $(UNIT_SANITIZER_ENV) timeout $(UNIT_TIMEOUT) $(UNIT_BUILD)/test_$$t > $$out 2> $$log; \
+	    rc=$$?; \
+	    if [ $$rc -ne 0 ] && { [ $$rc -ne 1 ] || ! grep -q '^FAIL ' $$out; }; then \
+	        echo "FAIL unit-$$t.exit: status $$rc" >> $$out; \
+	    elif [ $$rc -eq 0 ] && ! grep -q '^PASS ' $$out; then \
+	        echo "FAIL unit-$$t.exit: no test case ran" >> $$out; \
+	    fi; \
+	    grep '^FAIL ' $$out || true; \
+	    if [ $$rc -ne 0 ]; then \
+	        echo "--- $$log:"; \
+	        grep -m1 -A14 -E 'ERROR: |runtime error' $$log || tail -n 5 $$log; \
+	    fi; \
+	done; \
+	pass=$$(cat $(UNIT_TESTS:%=$(UNIT_RESULTS)/unit-%.txt) | grep -c '^PASS '); \
+	fail=$$(cat $(UNIT_TESTS:%=$(UNIT_RESULTS)/unit-%.txt) | grep -c '^FAIL '); \
+	echo "unit: $$pass passed, $$fail failed"; \
+	[ $$fail -eq 0 ]
