@@ -15,7 +15,7 @@ KERNEL_LDFLAGS := -nostdlib -static -z max-page-size=0x1000 --no-warn-rwx-segmen
 NASMFLAGS := -f elf64 -g -Werror -I.
 
 KERNEL_C   := $(sort $(wildcard kernel/*.c kernel/*/*.c))
-KERNEL_ASM := $(sort $(wildcard boot/*.asm kernel/*.asm))
+KERNEL_ASM := $(sort $(wildcard boot/*.asm kernel/*.asm kernel/*/*.asm))
 KERNEL_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(KERNEL_C)) $(patsubst %.asm,$(BUILD)/%.asm.o,$(KERNEL_ASM))
 
 QEMU       := qemu-system-x86_64
@@ -31,6 +31,10 @@ $(BUILD)/%.o: %.c
 $(BUILD)/%.asm.o: %.asm $(wildcard boot/*.inc)
 	@mkdir -p $(dir $@)
 	$(NASM) $(NASMFLAGS) $< -o $@
+
+-include tests/guests/guests.mk
+# The self-test guests are linked into the core (kernel/selftest_images.asm).
+$(BUILD)/kernel/selftest_images.asm.o: $(GUEST_BINS)
 
 $(BUILD)/keel.elf: $(KERNEL_OBJ) linker.ld
 	$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJ)

@@ -24,6 +24,8 @@ static const struct {
     {"acpi-truncated", KEEL_TEST_ACPI_TRUNCATED},
     {"madt-extra-cpus", KEEL_TEST_MADT_EXTRA_CPUS},
     {"bad-memmap", KEEL_TEST_BAD_MEMMAP},
+    {"selftest", KEEL_TEST_SELFTEST},
+    {"bench", KEEL_TEST_BENCH},
 };
 
 static bool is_word_char(char c)

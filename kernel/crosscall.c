@@ -112,3 +112,32 @@ void crosscall_init(void)
     nmi_register(panic_nmi);
     panic_set_stop_others(smp_stop_others);
 }
+
+bool smp_post_work(unsigned cpu, void (*fn)(void *), void *arg)
+{
+    struct percpu *target = cpu < MAX_CPUS ? cpu_table[cpu] : 0;
+    if (!target || !target->online_word || target->work.fn)
+        return false;
+    target->work.arg = arg;
+    __atomic_store_n(&target->work.fn, fn, __ATOMIC_RELEASE);
+    if (target != this_cpu())
+        lapic_send_ipi(target->apic_id, ICR_FIXED | VEC_CROSS_CALL); /* wakes its HLT */
+    return true;
+}
+
+void cpu_idle_loop(void)
+{
+    struct percpu *me = this_cpu();
+    for (;;) {
+        irq_disable();
+        void (*fn)(void *) = __atomic_load_n(&me->work.fn, __ATOMIC_ACQUIRE);
+        if (!fn) {
+            /* STI's shadow covers HLT: a wake-up IPI cannot slip in between. */
+            __asm__ volatile("sti; hlt" ::: "memory");
+            continue;
+        }
+        irq_enable();
+        fn(me->work.arg);
+        __atomic_store_n(&me->work.fn, 0, __ATOMIC_RELEASE);
+    }
+}

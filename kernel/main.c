@@ -13,10 +13,12 @@
 #include "console.h"
 #include "cpu.h"
 #include "cpufeatures.h"
+#include "guest_fpu.h"
 #include "memory.h"
 #include "percpu.h"
 #include "physmem_reader.h"
 #include "printk.h"
+#include "selftest.h"
 #include "smp.h"
 #include "time.h"
 #include "trap_setup.h"
@@ -80,6 +82,7 @@ void kernel_main(uint32_t magic, uint32_t info_phys)
     time_early_init();
     cpu_features_detect();
     trap_setup_boot_cpu();
+    guest_fpu_enable_on_this_cpu();
 
     int parsed = bootinfo_parse(magic, info_phys, &early_phys_reader, &boot_info);
     cmdline_parse(boot_info.cmdline, sizeof(boot_info.cmdline), &options);
@@ -117,8 +120,9 @@ void kernel_main(uint32_t magic, uint32_t info_phys)
 
     if (options.test_flags & KEEL_TEST_FAULT)
         deliberate_fault();
-    for (;;) {
-        irq_enable();
-        cpu_halt();
-    }
+    if (options.test_flags & KEEL_TEST_SELFTEST)
+        selftest_run();
+    if (options.test_flags & KEEL_TEST_BENCH)
+        bench_run();
+    cpu_idle_loop();
 }

@@ -22,6 +22,12 @@ struct cross_call {
     volatile uint32_t done;
 };
 
+/* Work posted to a CPU's idle loop (smp_post_work). */
+struct cpu_work {
+    void (*volatile fn)(void *arg);
+    void *volatile arg;
+};
+
 struct percpu {
     struct percpu *self; /* must stay first: this_cpu() reads %gs:0 */
     uint32_t index;      /* 0 .. cpu_count-1, 0 is the boot CPU */
@@ -30,6 +36,7 @@ struct percpu {
     volatile uint64_t ticks;       /* local APIC timer interrupts taken */
     volatile uint32_t online_word; /* 1 once started and its timer ticks */
     struct cross_call call;
+    struct cpu_work work;
     struct gdt gdt;
     struct tss tss;
     struct idt idt;

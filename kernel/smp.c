@@ -6,6 +6,7 @@
 #include "apic/timer.h"
 #include "cpu.h"
 #include "cpufeatures.h"
+#include "guest_fpu.h"
 #include "heap.h"
 #include "kstack.h"
 #include "kstring.h"
@@ -59,6 +60,7 @@ static void __attribute__((noreturn)) ap_entry(struct percpu *p, uint64_t kernel
     percpu_install(p);
     if (cpu_features.pge)
         write_cr4(read_cr4() | CR4_PGE);
+    guest_fpu_enable_on_this_cpu();
     if (trap_setup_cpu(p) < 0)
         cpu_stop(); /* no memory for its interrupt stacks: stays offline */
     lapic_init_this_cpu();
@@ -67,8 +69,7 @@ static void __attribute__((noreturn)) ap_entry(struct percpu *p, uint64_t kernel
     while (!p->ticks)
         cpu_halt();
     __atomic_store_n(&p->online_word, 1, __ATOMIC_RELEASE);
-    for (;;)
-        cpu_halt();
+    cpu_idle_loop();
 }
 
 static struct percpu *new_percpu(unsigned index, uint32_t apic_id)

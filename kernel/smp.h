@@ -31,6 +31,15 @@ unsigned smp_verify_all_cpus(void);
  * when it ran. */
 bool smp_cross_call(unsigned cpu, void (*fn)(void *), void *arg, bool nmi, uint64_t timeout_us);
 
+/* Hands fn(arg) to CPU cpu's idle loop, where it runs with interrupts on
+ * (long work such as running a guest, unlike a cross call's handler).
+ * Returns false when the CPU is offline or still busy with earlier work. */
+bool smp_post_work(unsigned cpu, void (*fn)(void *), void *arg);
+
+/* The loop every CPU ends in: runs posted work, else halts until an
+ * interrupt. Never returns. */
+__attribute__((noreturn)) void cpu_idle_loop(void);
+
 /* Registers the cross-call vector and NMI handlers; before smp_boot_aps. */
 void crosscall_init(void);
 

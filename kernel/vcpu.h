@@ -118,6 +118,7 @@ struct vcpu_event {
 /* kvmstat's columns (issue 3, point 6). */
 struct vcpu_stats {
     uint64_t exits, hlt, irq, irq_window, io, mmio, cpuid, msr, slat_fault;
+    uint64_t outside_memory; /* accesses to guest-physical addresses nothing backs */
     uint64_t injected_interrupts, injected_exceptions, emulated_instructions;
 };
 
@@ -125,6 +126,7 @@ struct memslot {
     uint64_t gpa, size;
     uint64_t hpa; /* host-physical start of a contiguous backing, or 0 if unused */
     bool in_use;
+    bool owns_memory; /* false for an alias of another slot's memory */
 };
 
 struct vm {
@@ -140,8 +142,12 @@ struct vcpu {
     struct vm *vm;
     unsigned id;
     void *backend;    /* the VMCS / VMCB and its companions, backend-private */
-    void *fpu_state;  /* XSAVE area (64-byte aligned) */
+    void *fpu_state;  /* FXSAVE area (512 bytes, 16-byte aligned) */
+    uint64_t guest_pat; /* IA32_PAT as the guest last wrote it */
     bool halted;
+    bool stop_requested;
+    uint64_t stop_code;
+    uint64_t pending_irqs[4]; /* external interrupts awaiting delivery, a bit per vector */
     bool has_pending_event;
     struct vcpu_event pending_event;
     struct vcpu_stats stats;

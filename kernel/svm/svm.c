@@ -11,6 +11,7 @@
 #include "fmt.h"
 #include "percpu.h"
 #include "pmm.h"
+#include "svm/svm_internal.h"
 #include "virt.h"
 
 #define CPUID_EXT_SVM      (1u << 2) /* Fn8000_0001 ECX */
@@ -33,6 +34,8 @@
 #define SVM_VGIF           (1u << 16)
 
 static uint64_t host_save_area[MAX_CPUS];
+uint64_t svm_host_state_vmcb[MAX_CPUS];
+uint32_t svm_features;
 
 static bool svm_present(void)
 {
@@ -61,6 +64,7 @@ static void svm_probe(struct virt_caps *caps)
         return;
     }
     struct cpuid_regs r = cpuid(0x8000000a, 0);
+    svm_features = r.edx;
     if (!(r.edx & SVM_NP)) {
         fmt_snprintf(caps->reason, sizeof(caps->reason),
                      "SVM without nested paging (NPT): Keel needs NPT; use a CPU with AMD-V "
@@ -97,6 +101,13 @@ static int svm_cpu_enable(char *reason)
             return -1;
         }
     }
+    if (!svm_host_state_vmcb[cpu]) {
+        svm_host_state_vmcb[cpu] = pmm_alloc_frame();
+        if (!svm_host_state_vmcb[cpu]) {
+            fmt_snprintf(reason, VIRT_REASON_MAX, "no memory for the host state VMCB");
+            return -1;
+        }
+    }
     wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
     wrmsr(MSR_VM_HSAVE_PA, host_save_area[cpu]);
     return 0;
@@ -113,4 +124,16 @@ const struct virt_ops svm_ops = {
     .probe = svm_probe,
     .cpu_enable = svm_cpu_enable,
     .cpu_disable = svm_cpu_disable,
+    .slat_format = SLAT_NPT,
+    .vcpu_create = svm_vcpu_create,
+    .vcpu_destroy = svm_vcpu_destroy,
+    .vcpu_run = svm_vcpu_run,
+    .get_regs = svm_get_regs,
+    .set_regs = svm_set_regs,
+    .get_sregs = svm_get_sregs,
+    .set_sregs = svm_set_sregs,
+    .skip_instruction = svm_skip_instruction,
+    .interrupt_allowed = svm_interrupt_allowed,
+    .request_interrupt_window = svm_request_interrupt_window,
+    .flush_guest_tlb = svm_flush_guest_tlb,
 };

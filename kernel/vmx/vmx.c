@@ -207,4 +207,5 @@ const struct virt_ops vmx_ops = {
     .probe = vmx_probe,
     .cpu_enable = vmx_cpu_enable,
     .cpu_disable = vmx_cpu_disable,
+    .slat_format = SLAT_EPT,
 };

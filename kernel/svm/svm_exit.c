@@ -1,0 +1,109 @@
+/*
+ * SVM exit decoding into the generic struct vm_exit (AMD APM Vol. 2
+ * appendix C exit codes; 15.10.2 IOIO EXITINFO1; 15.25.6 nested page fault
+ * EXITINFO1/2; 15.11 MSR EXITINFO1). Without NRIP save (QEMU TCG) the length
+ * of each intercepted instruction is its architectural encoding's (DESIGN.md
+ * section 8); IOIO gives the next RIP in EXITINFO2.
+ */
+#include "svm/svm_internal.h"
+
+/* Encoded lengths without prefixes (SDM Vol. 2): CPUID 0F A2, HLT F4,
+ * RDMSR 0F 32 / WRMSR 0F 30, INVD 0F 08, VMMCALL 0F 01 D9, XSETBV 0F 01 D1. */
+#define LEN_CPUID   2
+#define LEN_HLT     1
+#define LEN_MSR     2
+#define LEN_INVD    2
+#define LEN_VMMCALL 3
+#define LEN_XSETBV  3
+
+#define IOIO_IN       (1ull << 0)
+#define IOIO_STRING   (1ull << 2)
+#define IOIO_REP      (1ull << 3)
+#define IOIO_SIZE8    (1ull << 4)
+#define IOIO_SIZE16   (1ull << 5)
+#define NPF_WRITE     (1ull << 1)
+#define NPF_FETCH     (1ull << 4)
+#define NPF_FINAL_GPA (1ull << 32)
+
+static uint32_t insn_len(const struct vmcb *vmcb, uint32_t architectural)
+{
+    if ((svm_features & SVM_FEATURE_NRIP_SAVE) && vmcb->control.next_rip > vmcb->save.rip)
+        return (uint32_t)(vmcb->control.next_rip - vmcb->save.rip);
+    return architectural;
+}
+
+static void decode_ioio(const struct vmcb *vmcb, struct vm_exit *e)
+{
+    uint64_t info = vmcb->control.exit_info1;
+    e->reason = VM_EXIT_IO;
+    e->io.port = (uint16_t)(info >> 16);
+    e->io.size = (info & IOIO_SIZE8) ? 1 : (info & IOIO_SIZE16) ? 2 : 4;
+    e->io.in = info & IOIO_IN;
+    e->io.string = info & IOIO_STRING;
+    e->io.rep = info & IOIO_REP;
+    e->insn_len = (uint32_t)(vmcb->control.exit_info2 - vmcb->save.rip);
+}
+
+static void decode_npf(const struct vmcb *vmcb, struct vm_exit *e)
+{
+    uint64_t err = vmcb->control.exit_info1;
+    e->reason = VM_EXIT_SLAT_FAULT;
+    e->slat.gpa = vmcb->control.exit_info2;
+    e->slat.write = err & NPF_WRITE;
+    e->slat.fetch = err & NPF_FETCH;
+    e->slat.read = !e->slat.write && !e->slat.fetch;
+    e->slat.translated = err & NPF_FINAL_GPA;
+}
+
+void svm_decode_exit(struct vcpu *v, struct vm_exit *e)
+{
+    const struct vmcb *vmcb = svm_of(v)->vmcb;
+    uint32_t code = (uint32_t)vmcb->control.exit_code;
+    *e = (struct vm_exit){.vendor_code = vmcb->control.exit_code, .rip = vmcb->save.rip};
+    switch (code) {
+    case SVM_EXIT_INTR:
+    case SVM_EXIT_NMI:
+        e->reason = VM_EXIT_EXTERNAL_INTERRUPT;
+        break;
+    case SVM_EXIT_VINTR:
+        e->reason = VM_EXIT_INTERRUPT_WINDOW;
+        break;
+    case SVM_EXIT_CPUID:
+        e->reason = VM_EXIT_CPUID;
+        e->insn_len = insn_len(vmcb, LEN_CPUID);
+        break;
+    case SVM_EXIT_HLT:
+        e->reason = VM_EXIT_HLT;
+        e->insn_len = insn_len(vmcb, LEN_HLT);
+        break;
+    case SVM_EXIT_IOIO:
+        decode_ioio(vmcb, e);
+        break;
+    case SVM_EXIT_MSR:
+        e->reason = vmcb->control.exit_info1 ? VM_EXIT_MSR_WRITE : VM_EXIT_MSR_READ;
+        e->msr.index = (uint32_t)v->gprs.rcx;
+        e->msr.value = (v->gprs.rdx << 32) | (uint32_t)v->gprs.rax;
+        e->insn_len = insn_len(vmcb, LEN_MSR);
+        break;
+    case SVM_EXIT_SHUTDOWN:
+        e->reason = VM_EXIT_SHUTDOWN;
+        break;
+    case SVM_EXIT_VMMCALL:
+        e->reason = VM_EXIT_HYPERCALL;
+        e->insn_len = insn_len(vmcb, LEN_VMMCALL);
+        break;
+    case SVM_EXIT_XSETBV:
+        e->reason = VM_EXIT_XSETBV;
+        e->insn_len = insn_len(vmcb, LEN_XSETBV);
+        break;
+    case SVM_EXIT_NPF:
+        decode_npf(vmcb, e);
+        break;
+    case SVM_EXIT_INVALID:
+        e->reason = VM_EXIT_INVALID_STATE;
+        break;
+    default:
+        e->reason = VM_EXIT_UNHANDLED; /* VMRUN, VMLOAD, ..., INVD: the core injects #UD */
+        break;
+    }
+}

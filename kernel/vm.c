@@ -1,0 +1,184 @@
+/* VM and vCPU objects: memory slots, the second-level table, backend state. */
+#include "vm.h"
+#include "guest_fpu.h"
+#include "heap.h"
+#include "kstring.h"
+#include "layout.h"
+#include "pmm.h"
+#include "printk.h"
+#include "spinlock.h"
+#include "virt.h"
+
+#define FPU_AREA_SIZE 512
+#define MAX_RAM_ORDER 18 /* 1 GiB in 4 KiB frames */
+
+static struct spinlock vm_lock = SPINLOCK_INIT;
+static unsigned next_vm_id = 1;
+
+static uint64_t slat_alloc_frame(void *ctx)
+{
+    (void)ctx;
+    return pmm_alloc_frame();
+}
+
+static void slat_free_frame(void *ctx, uint64_t phys)
+{
+    (void)ctx;
+    pmm_free_pages(phys, 0);
+}
+
+static void *slat_frame_ptr(void *ctx, uint64_t phys)
+{
+    (void)ctx;
+    return phys_to_virt(phys);
+}
+
+static const struct slat_env slat_env = {
+    .alloc_frame = slat_alloc_frame,
+    .free_frame = slat_free_frame,
+    .frame_ptr = slat_frame_ptr,
+};
+
+/* ASIDs / VPIDs 1 .. n-1 in turn; VMs may share one when there are more VMs
+ * than IDs, so backends flush when the previous user on a CPU differs. */
+static uint32_t assign_asid(unsigned id)
+{
+    uint32_t n = virt_caps.address_space_ids;
+    return n > 1 ? 1 + (id - 1) % (n - 1) : 0;
+}
+
+struct vm *vm_create(const char *name)
+{
+    if (!virt)
+        return 0;
+    struct vm *vm = kzalloc(sizeof(*vm));
+    if (!vm)
+        return 0;
+    if (slat_init(&vm->slat, virt->slat_format, virt_caps.slat_2m_pages, virt_caps.slat_1g_pages,
+                  &slat_env) != SLAT_OK) {
+        kfree(vm);
+        return 0;
+    }
+    uint64_t flags = spin_lock_irqsave(&vm_lock);
+    vm->id = next_vm_id++;
+    spin_unlock_irqrestore(&vm_lock, flags);
+    vm->asid = assign_asid(vm->id);
+    kstrlcpy(vm->name, name, sizeof(vm->name));
+    return vm;
+}
+
+static unsigned order_of(uint64_t size)
+{
+    unsigned order = 0;
+    while ((PAGE_SIZE << order) < size)
+        order++;
+    return order;
+}
+
+static struct memslot *free_slot(struct vm *vm)
+{
+    for (unsigned i = 0; i < VM_MAX_SLOTS; i++) {
+        if (!vm->slots[i].in_use)
+            return &vm->slots[i];
+    }
+    return 0;
+}
+
+int vm_add_ram(struct vm *vm, uint64_t gpa, uint64_t size)
+{
+    unsigned order = order_of(size);
+    if (!size || (size & (PAGE_SIZE - 1)) || (PAGE_SIZE << order) != size ||
+        order > MAX_RAM_ORDER || (gpa & (size - 1)))
+        return -1;
+    struct memslot *slot = free_slot(vm);
+    if (!slot)
+        return -1;
+    uint64_t hpa = pmm_alloc_pages(order);
+    if (!hpa)
+        return -1;
+    if (slat_map(&vm->slat, gpa, hpa, size, SLAT_RWX, SLAT_MT_WB) != SLAT_OK) {
+        pmm_free_pages(hpa, order);
+        return -1;
+    }
+    *slot = (struct memslot){
+        .gpa = gpa, .size = size, .hpa = hpa, .in_use = true, .owns_memory = true};
+    return 0;
+}
+
+/* Host physical address behind guest RAM [gpa, gpa+len) within one slot. */
+static uint64_t ram_hpa(const struct vm *vm, uint64_t gpa, uint64_t len)
+{
+    for (unsigned i = 0; i < VM_MAX_SLOTS; i++) {
+        const struct memslot *s = &vm->slots[i];
+        if (s->in_use && s->hpa && gpa >= s->gpa && len <= s->size && gpa - s->gpa <= s->size - len)
+            return s->hpa + (gpa - s->gpa);
+    }
+    return 0;
+}
+
+int vm_add_alias(struct vm *vm, uint64_t alias_gpa, uint64_t source_gpa, uint64_t size)
+{
+    uint64_t hpa = ram_hpa(vm, source_gpa, size);
+    struct memslot *slot = free_slot(vm);
+    if (!hpa || !slot)
+        return -1;
+    if (slat_map(&vm->slat, alias_gpa, hpa, size, SLAT_RWX, SLAT_MT_WB) != SLAT_OK)
+        return -1;
+    *slot = (struct memslot){.gpa = alias_gpa, .size = size, .hpa = hpa, .in_use = true};
+    return 0;
+}
+
+void *vm_guest_ram(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+    if (!len || gpa + len < gpa)
+        return 0;
+    uint64_t hpa = ram_hpa(vm, gpa, len);
+    return hpa ? phys_to_virt(hpa) : 0;
+}
+
+void vm_destroy(struct vm *vm)
+{
+    if (!vm)
+        return;
+    slat_destroy(&vm->slat);
+    for (unsigned i = 0; i < VM_MAX_SLOTS; i++) {
+        const struct memslot *s = &vm->slots[i];
+        if (s->in_use && s->owns_memory)
+            pmm_free_pages(s->hpa, order_of(s->size));
+    }
+    kfree(vm);
+}
+
+struct vcpu *vcpu_create(struct vm *vm, unsigned id)
+{
+    struct vcpu *v = kzalloc(sizeof(*v));
+    void *fpu = v ? kzalloc(FPU_AREA_SIZE) : 0;
+    if (!fpu) {
+        kfree(v);
+        return 0;
+    }
+    v->vm = vm;
+    v->id = id;
+    v->fpu_state = fpu;
+    v->guest_pat = 0x0007040600070406ull; /* power-on value (SDM Vol. 3A 13.12.4) */
+    /* x87 and SSE at their reset values (SDM Vol. 1 table 8-... FCW 0x37f,
+     * MXCSR 0x1f80 in the FXSAVE image at offsets 0 and 24). */
+    *(uint16_t *)fpu = 0x37f;
+    *(uint32_t *)((char *)fpu + 24) = 0x1f80;
+    if (virt->vcpu_create(v) < 0) {
+        kfree(fpu);
+        kfree(v);
+        return 0;
+    }
+    return v;
+}
+
+void vcpu_destroy(struct vcpu *v)
+{
+    if (!v)
+        return;
+    guest_fpu_forget(v);
+    virt->vcpu_destroy(v);
+    kfree(v->fpu_state);
+    kfree(v);
+}

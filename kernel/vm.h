@@ -1,0 +1,71 @@
+/*
+ * Generic VMs and vCPUs (DESIGN.md section 4): guest memory slots and the
+ * second-level table, vCPU objects over the chosen backend, and the run
+ * loop that handles in the core what is hot and small (CPUID, HLT, MSRs,
+ * event injection, nested page faults) and hands port I/O and MMIO to a
+ * device handler. In this issue the handler is the in-core self-test device;
+ * the ring-3 VMM takes its place with KEEL_RUN later.
+ */
+#ifndef KEEL_VM_H
+#define KEEL_VM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vcpu.h"
+
+enum vcpu_stop_reason {
+    VCPU_STOP_DEVICE,        /* the device handler asked (e.g. the guest reported its result) */
+    VCPU_STOP_SHUTDOWN,      /* triple fault */
+    VCPU_STOP_INVALID_STATE, /* the hardware refused the guest state */
+    VCPU_STOP_HALTED,        /* HLT with interrupts off and nothing to deliver, ever */
+    VCPU_STOP_UNHANDLED,     /* an exit the core cannot handle */
+    VCPU_STOP_MMIO_UNDECODED, /* MMIO by an instruction outside the decoded forms */
+};
+
+struct vcpu_stop {
+    enum vcpu_stop_reason reason;
+    uint64_t code;       /* device status, or the vendor exit code */
+    uint64_t rip;        /* where the guest stopped */
+    uint8_t insn[15];    /* instruction bytes for VCPU_STOP_MMIO_UNDECODED */
+    uint8_t insn_length;
+};
+
+struct vm_device_ops {
+    /* Port I/O of size 1/2/4. For IN, set *value. Return false for an
+     * unclaimed port (reads give all ones, writes are ignored). */
+    bool (*pio)(void *ctx, struct vcpu *v, uint16_t port, uint8_t size, bool in,
+                uint32_t *value);
+    /* MMIO of size 1/2/4/8 at a GPA that is not RAM. Return false when no
+     * device is there (the access is then "outside guest memory"). */
+    bool (*mmio)(void *ctx, struct vcpu *v, uint64_t gpa, uint8_t size, bool write,
+                 uint64_t *value);
+    void *ctx;
+};
+
+/* Creates an empty VM. NULL without virtualization or memory. */
+struct vm *vm_create(const char *name);
+void vm_destroy(struct vm *vm);
+
+/* Backs [gpa, gpa+size) with fresh zeroed host memory (contiguous; size a
+ * power of two multiple of 4 KiB up to 1 GiB). Returns 0 or a negative code. */
+int vm_add_ram(struct vm *vm, uint64_t gpa, uint64_t size);
+
+/* Maps [alias_gpa, +size) to the host memory behind [source_gpa, +size). */
+int vm_add_alias(struct vm *vm, uint64_t alias_gpa, uint64_t source_gpa, uint64_t size);
+
+/* Host address of guest RAM [gpa, gpa+len), or NULL if not all RAM. */
+void *vm_guest_ram(struct vm *vm, uint64_t gpa, uint64_t len);
+
+struct vcpu *vcpu_create(struct vm *vm, unsigned id);
+void vcpu_destroy(struct vcpu *v);
+
+/* Runs v on the calling CPU until it stops; fills stop. */
+void vcpu_run_loop(struct vcpu *v, const struct vm_device_ops *dev, struct vcpu_stop *stop);
+
+/* Called by device handlers during the run loop. */
+void vcpu_request_stop(struct vcpu *v, uint64_t code);
+void vcpu_queue_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error_code);
+void vcpu_raise_interrupt(struct vcpu *v, uint8_t vector);
+
+#endif

@@ -1,0 +1,26 @@
+/* Exit handlers of the generic run loop (kernel/vm_run.c), one file each. */
+#ifndef KEEL_VM_EXIT_H
+#define KEEL_VM_EXIT_H
+
+#include <stdbool.h>
+
+#include "guest_walk.h"
+#include "vm.h"
+
+/* Each returns true when the vCPU must stop (stop filled in). */
+bool vm_exit_io(struct vcpu *v, const struct vm_device_ops *dev, const struct vm_exit *e,
+                struct vcpu_stop *stop);
+bool vm_exit_msr(struct vcpu *v, const struct vm_exit *e);
+bool vm_exit_slat_fault(struct vcpu *v, const struct vm_device_ops *dev, const struct vm_exit *e,
+                        struct vcpu_stop *stop);
+
+/* The guest's paging state, for walks of its page tables. */
+void vm_guest_paging(struct vcpu *v, const struct vcpu_sregs *s, struct guest_paging_state *st);
+
+/* guest_phys_read_fn over v's RAM (ctx is the struct vm). */
+bool vm_read_guest_phys(void *ctx, uint64_t gpa, void *buf, size_t len);
+
+/* Injects #PF for linear with error_code (sets the guest's CR2). */
+void vm_inject_page_fault(struct vcpu *v, uint64_t linear, uint32_t error_code);
+
+#endif

@@ -1,0 +1,34 @@
+/* Access to a guest's memory through its own view (page tables, segments). */
+#include "cpu.h"
+#include "cpufeatures.h"
+#include "kstring.h"
+#include "virt.h"
+#include "vm_exit.h"
+
+#define VEC_PF 14
+
+bool vm_read_guest_phys(void *ctx, uint64_t gpa, void *buf, size_t len)
+{
+    const void *ram = vm_guest_ram(ctx, gpa, len);
+    if (!ram)
+        return false;
+    memcpy(buf, ram, len);
+    return true;
+}
+
+void vm_guest_paging(struct vcpu *v, const struct vcpu_sregs *s, struct guest_paging_state *st)
+{
+    (void)v;
+    *st = (struct guest_paging_state){
+        .cr0 = s->cr0, .cr3 = s->cr3, .cr4 = s->cr4, .efer = s->efer,
+        .maxphyaddr = cpu_features.phys_addr_bits};
+}
+
+void vm_inject_page_fault(struct vcpu *v, uint64_t linear, uint32_t error_code)
+{
+    struct vcpu_sregs s;
+    virt->get_sregs(v, &s);
+    s.cr2 = linear;
+    virt->set_sregs(v, &s);
+    vcpu_queue_exception(v, VEC_PF, true, error_code);
+}

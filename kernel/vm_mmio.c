@@ -1,0 +1,89 @@
+/*
+ * Nested page faults (EPT violations): guest RAM is mapped up front, so a
+ * fault is an access to MMIO (a device claims the address) or outside guest
+ * memory (nothing does: reads give all ones, writes are dropped, as on a PC
+ * bus). Either way the core fetches the instruction through the guest's page
+ * tables, decodes the simple mov forms (kernel/mmio_decode.h lists them) and
+ * carries the access out; anything else stops the vCPU with the instruction
+ * bytes rather than guessing.
+ */
+#include "kstring.h"
+#include "mmio_decode.h"
+#include "printk.h"
+#include "virt.h"
+#include "vm_exit.h"
+
+/* The register with encoding number n (SDM Vol. 2A table 2-1: 0 rAX,
+ * 1 rCX, 2 rDX, 3 rBX, 4 rSP, 5 rBP, 6 rSI, 7 rDI, 8-15 R8-R15). */
+static uint64_t *encoded_register(struct vcpu_regs *r, unsigned n)
+{
+    uint64_t *const low[8] = {&r->rax, &r->rcx, &r->rdx, &r->rbx,
+                              &r->rsp, &r->rbp, &r->rsi, &r->rdi};
+    return n < 8 ? low[n] : &r->r8 + (n - 8);
+}
+
+static uint64_t all_ones(uint8_t size)
+{
+    return size >= 8 ? ~0ull : (1ull << (size * 8)) - 1;
+}
+
+static bool stop_undecoded(struct vcpu_stop *stop, const struct vm_exit *e, const uint8_t *bytes,
+                           size_t n)
+{
+    stop->reason = VCPU_STOP_MMIO_UNDECODED;
+    stop->code = e->slat.gpa;
+    stop->rip = e->rip;
+    stop->insn_length = (uint8_t)n;
+    memcpy(stop->insn, bytes, n);
+    return true;
+}
+
+bool vm_exit_slat_fault(struct vcpu *v, const struct vm_device_ops *dev, const struct vm_exit *e,
+                        struct vcpu_stop *stop)
+{
+    if (vm_guest_ram(v->vm, e->slat.gpa, 1)) {
+        /* RAM is mapped with all rights: a fault there is a core bug. */
+        stop->reason = VCPU_STOP_UNHANDLED;
+        stop->code = e->slat.gpa;
+        stop->rip = e->rip;
+        return true;
+    }
+    struct vcpu_sregs s;
+    struct vcpu_regs r;
+    virt->get_sregs(v, &s);
+    virt->get_regs(v, &r);
+    struct guest_paging_state st;
+    vm_guest_paging(v, &s, &st);
+    bool long_mode = (s.efer & GUEST_EFER_LMA) && s.cs.l;
+    uint64_t linear = long_mode ? r.rip : s.cs.base + r.rip;
+    uint8_t bytes[MMIO_MAX_INSN_LEN];
+    size_t n = guest_fetch(&st, linear, s.cs.dpl == 3 ? GUEST_ACCESS_USER : 0, bytes,
+                           sizeof(bytes), vm_read_guest_phys, v->vm);
+    struct mmio_insn d;
+    if (mmio_decode(bytes, n, long_mode, s.cs.db, &d) < 0)
+        return stop_undecoded(stop, e, bytes, n);
+
+    uint64_t *reg = encoded_register(&r, d.reg);
+    uint64_t value = 0;
+    bool claimed;
+    if (d.write) {
+        value = d.src == MMIO_SRC_IMM ? d.imm : mmio_store_value(&d, *reg);
+        claimed = dev->mmio && dev->mmio(dev->ctx, v, e->slat.gpa, d.size, true, &value);
+    } else {
+        claimed = dev->mmio && dev->mmio(dev->ctx, v, e->slat.gpa, d.size, false, &value);
+        if (!claimed)
+            value = all_ones(d.size);
+        *reg = mmio_merge_load(&d, *reg, value);
+    }
+    if (claimed) {
+        v->stats.mmio++;
+    } else if (!v->stats.outside_memory++) {
+        pr_debug("vm %s: vCPU %u touched 0x%llx outside guest memory (rip 0x%llx); reads give "
+                 "all ones, writes are dropped",
+                 v->vm->name, v->id, (unsigned long long)e->slat.gpa, (unsigned long long)r.rip);
+    }
+    v->stats.emulated_instructions++;
+    r.rip += d.length;
+    virt->set_regs(v, &r);
+    return false;
+}

@@ -1,0 +1,120 @@
+/*
+ * State shared by the files of the VT-x backend: the control words chosen
+ * once from the capability MSRs (vmx_config.c), the per-vCPU backend object
+ * (struct vmx_vcpu, behind vcpu->backend) and the functions the files call
+ * on each other. Private to kernel/vmx/.
+ */
+#ifndef KEEL_VMX_INTERNAL_H
+#define KEEL_VMX_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vcpu.h"
+
+/* What every VMCS of this machine gets, computed at probe time from the
+ * capability MSRs (SDM Vol. 3C A.3-A.5, A.6-A.8, A.10). */
+struct vmx_config {
+    uint32_t revision;
+    uint32_t pin, proc, proc2, exit, entry; /* entry without ENTRY_IA32E_GUEST */
+    uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
+    uint64_t cr0_host_owned, cr4_host_owned; /* the guest/host masks */
+    uint64_t ept_vpid_cap;
+    bool vpid;          /* VPIDs usable (the control and INVVPID) */
+    bool virtual_nmis;  /* PIN_VIRTUAL_NMIS set */
+    unsigned maxphyaddr;
+    uint64_t msr_bitmap; /* physical address of the shared all-ones bitmap */
+};
+
+extern struct vmx_config vmx_config;
+
+/* MSRs VM entry and exit switch through the MSR-load/store areas (SDM
+ * 25.7.2, 25.8.2): the state SYSCALL, SYSRET and SWAPGS use, which VMX does
+ * not keep in the VMCS (SVM's VMLOAD/VMSAVE swaps the same set). */
+enum { SWITCHED_MSR_COUNT = 5 };
+
+/* An entry of an MSR-load/store area (25.7.2, table 25-15). */
+struct vmx_msr_entry {
+    uint32_t index;
+    uint32_t reserved;
+    uint64_t value;
+};
+
+/* An event that was being delivered when a VM exit happened (IDT-vectoring
+ * information, 28.2.4), to be delivered again on the next entry (29... see
+ * vmx_event.c). */
+struct vmx_reinject {
+    bool valid;
+    uint32_t info, error_code, insn_len;
+};
+
+struct vmx_vcpu {
+    uint64_t vmcs_phys;
+    int cpu;       /* CPU index the VMCS is active on, -1 when clear */
+    bool launched; /* VMLAUNCH done since the last VMCLEAR: VMRESUME next */
+    bool flush_pending;
+    uint16_t vpid; /* 0: VPIDs off for this vCPU */
+    uint64_t host_rsp; /* last value written to VMCS_HOST_RSP (vmx_entry.asm) */
+    uint64_t host_cr3, host_cr4, host_fs_base;
+    uint32_t proc; /* current primary controls (interrupt/NMI window bits vary) */
+    uint32_t entry; /* current entry controls (IA-32e mode guest varies) */
+    uint64_t cr2;   /* the guest's CR2 (not in the VMCS) */
+    uint8_t tpr;    /* the guest's CR8 (CR8 accesses exit) */
+    uint64_t apic_base;
+    struct vmx_reinject reinject;
+    uint64_t msr_page; /* frame: guest MSR area at 0, host MSR area at 2 KiB */
+    struct vmx_msr_entry *guest_msrs, *host_msrs;
+};
+
+/* vmx_config.c */
+int vmx_config_init(char *reason);
+
+/* vmx_vmcs.c: the VMCS of a vCPU made current on the calling CPU. Returns 0,
+ * or -1 when it is active on another CPU that did not give it up. */
+int vmx_vmcs_load(struct vmx_vcpu *x);
+void vmx_write_host_cpu_state(struct vmx_vcpu *x);
+void vmx_refresh_host_state(struct vmx_vcpu *x);
+
+/* vmx_setup.c */
+bool vmx_write_controls(struct vcpu *v, struct vmx_vcpu *x);
+bool vmx_write_reset_state(struct vcpu *v, struct vmx_vcpu *x);
+
+/* vmx_state.c */
+bool vmx_guest_64bit_code(void);
+void vmx_set_entry_controls(struct vmx_vcpu *x, uint32_t entry);
+void vmx_set_proc_controls(struct vmx_vcpu *x, uint32_t proc);
+uint64_t vmx_guest_cr0(void);
+uint64_t vmx_guest_cr4(void);
+int vmx_load_pdptes(struct vcpu *v, uint64_t cr3);
+
+/* vmx_event.c */
+void vmx_inject_events(struct vcpu *v, struct vmx_vcpu *x);
+void vmx_save_idt_vectoring(struct vmx_vcpu *x, uint32_t basic_reason);
+void vmx_queue_exception(struct vmx_vcpu *x, uint8_t vector, bool has_error, uint32_t error);
+
+/* vmx_cr.c: handles a control-register access exit; returns false when the
+ * access is none the backend emulates (reported as unhandled). */
+bool vmx_handle_cr_access(struct vcpu *v, struct vmx_vcpu *x, uint64_t qualification,
+                          uint32_t insn_len);
+
+/* vmx_entry.asm: enters the guest with the GPRs of gprs (VMLAUNCH when
+ * launched is 0, else VMRESUME); returns 0 after a VM exit (the guest's GPRs
+ * saved back), 1 when the instruction failed (VMfailValid/VMfailInvalid).
+ * host_rsp caches the VMCS host-RSP field. */
+int vmx_enter(struct guest_gprs *gprs, int launched, uint64_t *host_rsp);
+void vmx_exit_stub(void);
+
+/* Operations of struct virt_ops (kernel/virt.h). */
+int vmx_vcpu_create(struct vcpu *v);
+void vmx_vcpu_destroy(struct vcpu *v);
+void vmx_vcpu_run(struct vcpu *v, struct vm_exit *exit);
+void vmx_get_regs(struct vcpu *v, struct vcpu_regs *r);
+void vmx_set_regs(struct vcpu *v, const struct vcpu_regs *r);
+void vmx_get_sregs(struct vcpu *v, struct vcpu_sregs *s);
+int vmx_set_sregs(struct vcpu *v, const struct vcpu_sregs *s);
+void vmx_skip_instruction(struct vcpu *v, uint32_t len);
+bool vmx_interrupt_allowed(struct vcpu *v);
+void vmx_request_interrupt_window(struct vcpu *v, bool on);
+void vmx_flush_guest_tlb(struct vcpu *v);
+
+#endif
