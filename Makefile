@@ -21,7 +21,7 @@ KERNEL_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(KERNEL_C)) $(patsubst %.asm,$(BUILD)
 QEMU       := qemu-system-x86_64
 RUN_QEMU_FLAGS := -machine pc -accel tcg -cpu max -smp 2 -m 512M -nographic -no-reboot
 
-.PHONY: all iso run test lint format deps check-deps unit-tests fuzz fuzz-smoke boot-tests clean
+.PHONY: all iso run test bench lint format deps check-deps unit-tests fuzz fuzz-smoke boot-tests clean
 all: $(BUILD)/keel.elf
 
 $(BUILD)/%.o: %.c
@@ -47,6 +47,15 @@ $(BUILD)/keel.iso: $(BUILD)/keel.elf iso/grub.cfg
 	cp iso/grub.cfg $(BUILD)/isodir/boot/grub/grub.cfg
 	grub-mkrescue -o $@ $(BUILD)/isodir 2>$(BUILD)/grub-mkrescue.log || \
 	    { cat $(BUILD)/grub-mkrescue.log; exit 1; }
+
+# Test ISOs: boot straight into keel.test=<name> (self-test, benchmark).
+TEST_ISOS := $(BUILD)/keel-selftest.iso $(BUILD)/keel-bench.iso
+$(BUILD)/keel-%.iso: $(BUILD)/keel.elf iso/grub-test.cfg
+	@rm -rf $(BUILD)/isodir-$* && mkdir -p $(BUILD)/isodir-$*/boot/grub
+	cp $(BUILD)/keel.elf $(BUILD)/isodir-$*/boot/keel.elf
+	sed 's/@TEST@/$*/g' iso/grub-test.cfg > $(BUILD)/isodir-$*/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(BUILD)/isodir-$* 2>$(BUILD)/grub-mkrescue-$*.log || \
+	    { cat $(BUILD)/grub-mkrescue-$*.log; exit 1; }
 
 # Packages the build, `make run` and the tests need (Debian 12 names).
 DEB_PACKAGES := gcc make nasm binutils grub-pc-bin grub-common xorriso mtools qemu-system-x86 \
@@ -75,7 +84,7 @@ run: deps
 -include tests/unit/unit.mk
 -include tests/fuzz/fuzz.mk
 
-boot-tests: $(BUILD)/keel.elf $(BUILD)/keel.iso
+boot-tests: $(BUILD)/keel.elf $(BUILD)/keel.iso $(TEST_ISOS)
 	@mkdir -p $(BUILD)/test-results
 	-python3 tests/boot/boot_tests.py --build-dir $(BUILD)
 
@@ -83,11 +92,16 @@ boot-tests: $(BUILD)/keel.elf $(BUILD)/keel.iso
 # the summary prints "N passed, M failed" and fails if anything failed.
 test: deps
 	@rm -rf $(BUILD)/test-results && mkdir -p $(BUILD)/test-results
-	@$(MAKE) --no-print-directory all iso
+	@$(MAKE) --no-print-directory all iso $(TEST_ISOS)
 	-@$(MAKE) --no-print-directory unit-tests
 	-@$(MAKE) --no-print-directory fuzz-smoke
 	-@$(MAKE) --no-print-directory boot-tests
 	@python3 tests/summary.py $(BUILD)/test-results
+
+# Exit-path cost in instructions (QEMU -icount, Bochs): figures, not a test.
+bench: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/keel-bench.iso
+	python3 tests/bench/run_bench.py --build-dir $(BUILD)
 
 FORMAT_FILES := $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 lint:

@@ -84,11 +84,13 @@ class Case:
     timeout: float = QEMU_TIMEOUT
     machine: str = "pc"
     cpu: str = "max"
+    iso: str = "keel.iso"
+    bochs_model: str = "corei7_skylake_x"
 
     @property
     def image(self) -> str:
         """The file booted: keel.elf through -kernel, else keel.iso."""
-        return "keel.elf" if self.append is not None else "keel.iso"
+        return "keel.elf" if self.append is not None else self.iso
 
 
 # ---------------------------------------------------------------- checks
@@ -324,10 +326,48 @@ def fault_case() -> Case:
                 append=b"console=com1 keel.test=fault", done=STOPPED_RE, fail=None)
 
 
+POWEROFF_RE = re.compile(r"keel: powering off \(status \d+\)")
+SELFTEST_RE = re.compile(LINE_PREFIX + r"selftest: (\d+) passed, (\d+) failed")
+
+
+def selftest_result(expected_passes: int) -> Check:
+    """Check the self-test summary: every guest passed, none failed, and
+    Keel powered off with status 0."""
+    def check(text: str) -> Optional[str]:
+        m = SELFTEST_RE.search(text)
+        if m is None:
+            return "no 'selftest: N passed, M failed' line"
+        passed, failed = int(m.group(1)), int(m.group(2))
+        if failed or passed != expected_passes:
+            return f"selftest: {passed} passed, {failed} failed; expected {expected_passes} passed"
+        if "powering off (status 0)" not in text:
+            return "no 'keel: powering off (status 0)' line"
+        return None
+    return check
+
+
+def selftest_cases() -> List[Case]:
+    """The virtualization self-test: one test-guest VM per CPU at once, and a
+    triple-faulting VM that stops alone. SVM+NPT under QEMU TCG; VMX+EPT
+    (with and without 1 GiB pages) and SVM under Bochs."""
+    qemu = [Case(f"selftest-qemu-svm-smp{smp}", "qemu", smp, "512M",
+                 [selftest_result(smp + 1)], append=b"console=com1 keel.test=selftest",
+                 done=POWEROFF_RE)
+            for smp in (1, 4)]
+    bochs = [Case(f"selftest-bochs-{model}-smp{cpus}", "bochs", cpus, str(BOCHS_MEMORY_MIB),
+                  [selftest_result(cpus + 1), virtualization(virt)], iso="keel-selftest.iso",
+                  bochs_model=model, done=POWEROFF_RE, timeout=BOCHS_TIMEOUT)
+             for model, cpus, virt in (("corei7_skylake_x", 1, VMX_EPT_1G),
+                                       ("corei7_skylake_x", 2, VMX_EPT_1G),
+                                       ("corei7_sandy_bridge_2600k", 1, r"^vmx \(.*ept 4-level 4k/2m,"),
+                                       ("ryzen", 1, r"^svm \(.*npt 4-level"))]
+    return qemu + bochs
+
+
 def all_cases() -> List[Case]:
     """Every boot case, in report order."""
     return (iso_matrix() + kernel_boots() + graceful_failures() + bochs_boots() + bad_input_cases()
-            + [fault_case()])
+            + [fault_case()] + selftest_cases())
 
 
 # ---------------------------------------------------------------- running
@@ -338,7 +378,7 @@ def launch(case: Case, paths: Paths) -> harness.RunResult:
     image = paths.build / case.image
     if case.emulator == "bochs":
         return harness.run_bochs(image, log, paths.logs / case.name, cpus=case.smp,
-                                 memory_mib=int(case.memory), model=BOCHS_MODEL,
+                                 memory_mib=int(case.memory), model=case.bochs_model,
                                  done=case.done, fail=case.fail, timeout=case.timeout)
     initrd = None
     if case.empty_module:
