@@ -49,8 +49,8 @@ static uint32_t assign_asid(unsigned id)
 
 struct vm *vm_create(const char *name)
 {
-    if (!virt)
-        return 0;
+    if (!virt || !virt->vcpu_create)
+        return 0; /* no backend, or one that cannot run guests */
     struct vm *vm = kzalloc(sizeof(*vm));
     if (!vm)
         return 0;

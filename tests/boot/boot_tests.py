@@ -359,8 +359,16 @@ def selftest_cases() -> List[Case]:
                   bochs_model=model, done=POWEROFF_RE, timeout=BOCHS_TIMEOUT)
              for model, cpus, virt in (("corei7_skylake_x", 1, VMX_EPT_1G),
                                        ("corei7_skylake_x", 2, VMX_EPT_1G),
-                                       ("corei7_sandy_bridge_2600k", 1, r"^vmx \(.*ept 4-level 4k/2m,"),
-                                       ("ryzen", 1, r"^svm \(.*npt 4-level"))]
+                                       ("corei7_sandy_bridge_2600k", 1,
+                                        r"^vmx \(.*ept 4-level 4k/2m,"))]
+    # Bochs 2.7's SVM raises its own panic on a guest triple fault before it
+    # looks at the shutdown intercept (its VMX checks first), so under Bochs
+    # "ryzen" the case ends once the test guest has passed; the triple-fault
+    # VM is covered on SVM by QEMU and on VMX by Bochs.
+    bochs.append(Case("selftest-bochs-ryzen-smp1", "bochs", 1, str(BOCHS_MEMORY_MIB),
+                      [virtualization(r"^svm \(.*npt 4-level")], iso="keel-selftest.iso",
+                      bochs_model="ryzen", done=re.compile(r"selftest: selftest-cpu0 passed"),
+                      timeout=BOCHS_TIMEOUT))
     return qemu + bochs
 
 
