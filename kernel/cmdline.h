@@ -23,13 +23,13 @@ enum console_port { CONSOLE_COM1 = 0, CONSOLE_COM2 = 1, CONSOLE_NONE = 2 };
 
 /* Test-only switches, keel.test=<name>[,<name>...]. */
 enum keel_test_flag {
-    KEEL_TEST_FAULT = 1u << 0,           /* "fault": a deliberate page fault in the core */
+    KEEL_TEST_FAULT = 1u << 0,             /* "fault": a deliberate page fault in the core */
     KEEL_TEST_ACPI_BAD_CHECKSUM = 1u << 1, /* "acpi-bad-checksum": MADT copy with a bad checksum */
-    KEEL_TEST_ACPI_TRUNCATED = 1u << 2,  /* "acpi-truncated": FADT copy cut short */
+    KEEL_TEST_ACPI_TRUNCATED = 1u << 2,    /* "acpi-truncated": FADT copy cut short */
     KEEL_TEST_MADT_EXTRA_CPUS = 1u << 3, /* "madt-extra-cpus": MADT lists absent and excess CPUs */
     KEEL_TEST_BAD_MEMMAP = 1u << 4,      /* "bad-memmap": overlapping and unaligned map entries */
-    KEEL_TEST_SELFTEST = 1u << 5,        /* "selftest": run the test guests on every CPU, power off */
-    KEEL_TEST_BENCH = 1u << 6,           /* "bench": measure exit round trips, power off */
+    KEEL_TEST_SELFTEST = 1u << 5, /* "selftest": run the test guests on every CPU, power off */
+    KEEL_TEST_BENCH = 1u << 6,    /* "bench": measure exit round trips, power off */
 };
 
 #define LOGLEVEL_DEFAULT 6

@@ -27,7 +27,7 @@ void guest_fpu_load(struct vcpu *v)
     owner[cpu] = v;
 }
 
-void guest_fpu_forget(struct vcpu *v)
+void guest_fpu_forget(const struct vcpu *v)
 {
     for (unsigned i = 0; i < MAX_CPUS; i++) {
         if (owner[i] == v)

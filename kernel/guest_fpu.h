@@ -10,7 +10,7 @@
 void guest_fpu_load(struct vcpu *v);
 
 /* Forgets v as the owner of this CPU's registers (v is being destroyed). */
-void guest_fpu_forget(struct vcpu *v);
+void guest_fpu_forget(const struct vcpu *v);
 
 /* Lets this CPU use FXSAVE/FXRSTOR (CR4.OSFXSR, OSXMMEXCPT; CR0.MP, !EM). */
 void guest_fpu_enable_on_this_cpu(void);

@@ -12,10 +12,10 @@
 #include "virt.h"
 #include "vm.h"
 
-#define GUEST_RAM_SIZE    0x400000ull /* 4 MiB at GPA 0 */
-#define FIRMWARE_GPA      0xf0000ull
-#define FIRMWARE_SIZE     0x10000ull
-#define RESET_ALIAS_GPA   0xffff0000ull
+#define GUEST_RAM_SIZE      0x400000ull /* 4 MiB at GPA 0 */
+#define FIRMWARE_GPA        0xf0000ull
+#define FIRMWARE_SIZE       0x10000ull
+#define RESET_ALIAS_GPA     0xffff0000ull
 #define SELFTEST_TIMEOUT_NS (600ull * 1000000000ull)
 
 extern const uint8_t guest_image_selftest[], guest_image_selftest_end[];
@@ -135,8 +135,8 @@ static bool run_guest(const struct guest_spec *g, unsigned cpu)
 static void run_cpu_jobs(void *arg)
 {
     struct cpu_jobs *jobs = arg;
-    const struct guest_spec selftest = {"selftest", guest_image_selftest,
-                                        guest_image_selftest_end, EXPECT_PASS_RESULT};
+    const struct guest_spec selftest = {"selftest", guest_image_selftest, guest_image_selftest_end,
+                                        EXPECT_PASS_RESULT};
     const struct guest_spec triple = {"triple-fault", guest_image_triple_fault,
                                       guest_image_triple_fault_end, EXPECT_TRIPLE_FAULT};
     if (run_guest(&selftest, jobs->cpu))

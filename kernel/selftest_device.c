@@ -3,22 +3,22 @@
 #include "kstring.h"
 #include "printk.h"
 
-#define PORT_DEBUGCON     0x0e9
-#define PORT_CHECKPOINT   0x510
-#define PORT_RESULT       0x511
-#define PORT_ID           0x512
-#define PORT_STRING_OUT   0x513
-#define PORT_STRING_SUM   0x514
-#define PORT_STRING_IN    0x515
-#define PORT_INJECT_EXC   0x516
-#define PORT_RAISE_IRQ    0x517
-#define PORT_BENCH_FIRST  0x518
-#define PORT_BENCH_LAST   0x51a
-#define DEVICE_ID         0x4b45454cu /* "KEEL" */
-#define MMIO_BASE         0xfeb00000ull
-#define MMIO_SIZE         0x1000ull
-#define MMIO_ID           0x4d4d494full /* "MMIO" */
-#define MMIO_SCRATCH_OFF  0x100ull
+#define PORT_DEBUGCON         0x0e9
+#define PORT_CHECKPOINT       0x510
+#define PORT_RESULT           0x511
+#define PORT_ID               0x512
+#define PORT_STRING_OUT       0x513
+#define PORT_STRING_SUM       0x514
+#define PORT_STRING_IN        0x515
+#define PORT_INJECT_EXC       0x516
+#define PORT_RAISE_IRQ        0x517
+#define PORT_BENCH_FIRST      0x518
+#define PORT_BENCH_LAST       0x51a
+#define DEVICE_ID             0x4b45454cu /* "KEEL" */
+#define MMIO_BASE             0xfeb00000ull
+#define MMIO_SIZE             0x1000ull
+#define MMIO_ID               0x4d4d494full /* "MMIO" */
+#define MMIO_SCRATCH_OFF      0x100ull
 #define FIRST_EXTERNAL_VECTOR 32
 
 static uint32_t unit_mask(uint8_t size)

@@ -63,7 +63,7 @@ enum vm_exit_reason {
     VM_EXIT_IO,
     VM_EXIT_MSR_READ,
     VM_EXIT_MSR_WRITE,
-    VM_EXIT_SLAT_FAULT, /* EPT violation / nested page fault */
+    VM_EXIT_SLAT_FAULT,         /* EPT violation / nested page fault */
     VM_EXIT_EXTERNAL_INTERRUPT, /* a host interrupt arrived (already handled) */
     VM_EXIT_INTERRUPT_WINDOW,   /* the guest can take an interrupt now */
     VM_EXIT_SHUTDOWN,           /* triple fault */
@@ -141,8 +141,8 @@ struct vcpu {
     struct guest_gprs gprs; /* first: the entry/exit assembly addresses it at offset 0 */
     struct vm *vm;
     unsigned id;
-    void *backend;    /* the VMCS / VMCB and its companions, backend-private */
-    void *fpu_state;  /* FXSAVE area (512 bytes, 16-byte aligned) */
+    void *backend;      /* the VMCS / VMCB and its companions, backend-private */
+    void *fpu_state;    /* FXSAVE area (512 bytes, 16-byte aligned) */
     uint64_t guest_pat; /* IA32_PAT as the guest last wrote it */
     bool halted;
     bool stop_requested;

@@ -46,8 +46,7 @@ static unsigned enable_everywhere(const struct virt_ops *ops, char *buf)
             if (!failed)
                 kstrlcpy(buf, results[i].reason, VIRT_REASON_MAX);
             failed++;
-            pr_warn("virt: %s could not be enabled on CPU %u: %s", ops->name, i,
-                    results[i].reason);
+            pr_warn("virt: %s could not be enabled on CPU %u: %s", ops->name, i, results[i].reason);
         }
     }
     return failed;

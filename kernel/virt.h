@@ -17,8 +17,8 @@
 
 /* What a backend found on the boot CPU. */
 struct virt_caps {
-    bool usable;                     /* everything Keel requires is there */
-    char reason[VIRT_REASON_MAX];    /* when !usable: what is missing and what to do */
+    bool usable;                      /* everything Keel requires is there */
+    char reason[VIRT_REASON_MAX];     /* when !usable: what is missing and what to do */
     char features[VIRT_FEATURES_MAX]; /* when usable: the features, for the boot report */
     bool slat_1g_pages;
     bool slat_2m_pages;

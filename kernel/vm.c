@@ -100,8 +100,8 @@ int vm_add_ram(struct vm *vm, uint64_t gpa, uint64_t size)
         pmm_free_pages(hpa, order);
         return -1;
     }
-    *slot = (struct memslot){
-        .gpa = gpa, .size = size, .hpa = hpa, .in_use = true, .owns_memory = true};
+    *slot =
+        (struct memslot){.gpa = gpa, .size = size, .hpa = hpa, .in_use = true, .owns_memory = true};
     return 0;
 }
 

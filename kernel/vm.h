@@ -15,27 +15,26 @@
 #include "vcpu.h"
 
 enum vcpu_stop_reason {
-    VCPU_STOP_DEVICE,        /* the device handler asked (e.g. the guest reported its result) */
-    VCPU_STOP_SHUTDOWN,      /* triple fault */
-    VCPU_STOP_INVALID_STATE, /* the hardware refused the guest state */
-    VCPU_STOP_HALTED,        /* HLT with interrupts off and nothing to deliver, ever */
-    VCPU_STOP_UNHANDLED,     /* an exit the core cannot handle */
+    VCPU_STOP_DEVICE,         /* the device handler asked (e.g. the guest reported its result) */
+    VCPU_STOP_SHUTDOWN,       /* triple fault */
+    VCPU_STOP_INVALID_STATE,  /* the hardware refused the guest state */
+    VCPU_STOP_HALTED,         /* HLT with interrupts off and nothing to deliver, ever */
+    VCPU_STOP_UNHANDLED,      /* an exit the core cannot handle */
     VCPU_STOP_MMIO_UNDECODED, /* MMIO by an instruction outside the decoded forms */
 };
 
 struct vcpu_stop {
     enum vcpu_stop_reason reason;
-    uint64_t code;       /* device status, or the vendor exit code */
-    uint64_t rip;        /* where the guest stopped */
-    uint8_t insn[15];    /* instruction bytes for VCPU_STOP_MMIO_UNDECODED */
+    uint64_t code;    /* device status, or the vendor exit code */
+    uint64_t rip;     /* where the guest stopped */
+    uint8_t insn[15]; /* instruction bytes for VCPU_STOP_MMIO_UNDECODED */
     uint8_t insn_length;
 };
 
 struct vm_device_ops {
     /* Port I/O of size 1/2/4. For IN, set *value. Return false for an
      * unclaimed port (reads give all ones, writes are ignored). */
-    bool (*pio)(void *ctx, struct vcpu *v, uint16_t port, uint8_t size, bool in,
-                uint32_t *value);
+    bool (*pio)(void *ctx, struct vcpu *v, uint16_t port, uint8_t size, bool in, uint32_t *value);
     /* MMIO of size 1/2/4/8 at a GPA that is not RAM. Return false when no
      * device is there (the access is then "outside guest memory"). */
     bool (*mmio)(void *ctx, struct vcpu *v, uint64_t gpa, uint8_t size, bool write,

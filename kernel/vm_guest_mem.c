@@ -19,9 +19,11 @@ bool vm_read_guest_phys(void *ctx, uint64_t gpa, void *buf, size_t len)
 void vm_guest_paging(struct vcpu *v, const struct vcpu_sregs *s, struct guest_paging_state *st)
 {
     (void)v;
-    *st = (struct guest_paging_state){
-        .cr0 = s->cr0, .cr3 = s->cr3, .cr4 = s->cr4, .efer = s->efer,
-        .maxphyaddr = cpu_features.phys_addr_bits};
+    *st = (struct guest_paging_state){.cr0 = s->cr0,
+                                      .cr3 = s->cr3,
+                                      .cr4 = s->cr4,
+                                      .efer = s->efer,
+                                      .maxphyaddr = cpu_features.phys_addr_bits};
 }
 
 void vm_inject_page_fault(struct vcpu *v, uint64_t linear, uint32_t error_code)

@@ -16,25 +16,25 @@
 #include "virt.h"
 #include "vm_exit.h"
 
-#define MSR_TSC            0x10
-#define MSR_APIC_BASE_IDX  0x1b
-#define MSR_BIOS_SIGN_ID   0x8b
-#define MSR_MTRRCAP        0xfe
-#define MSR_MISC_ENABLE    0x1a0
-#define MSR_PAT            0x277
-#define MSR_MTRR_DEF_TYPE  0x2ff
-#define MSR_EFER_IDX       0xc0000080u
-#define MSR_FS_BASE_IDX    0xc0000100u
-#define MSR_GS_BASE_IDX    0xc0000101u
+#define MSR_TSC           0x10
+#define MSR_APIC_BASE_IDX 0x1b
+#define MSR_BIOS_SIGN_ID  0x8b
+#define MSR_MTRRCAP       0xfe
+#define MSR_MISC_ENABLE   0x1a0
+#define MSR_PAT           0x277
+#define MSR_MTRR_DEF_TYPE 0x2ff
+#define MSR_EFER_IDX      0xc0000080u
+#define MSR_FS_BASE_IDX   0xc0000100u
+#define MSR_GS_BASE_IDX   0xc0000101u
 
-#define APIC_DEFAULT_BASE  0xfee00000ull
-#define APIC_BASE_BSP      (1ull << 8)
-#define APIC_BASE_ENABLED  (1ull << 11)
-#define MISC_FAST_STRINGS  1ull
-#define MTRR_ENABLED_WB    0xc06ull /* E, FE, type 6 */
+#define APIC_DEFAULT_BASE   0xfee00000ull
+#define APIC_BASE_BSP       (1ull << 8)
+#define APIC_BASE_ENABLED   (1ull << 11)
+#define MISC_FAST_STRINGS   1ull
+#define MTRR_ENABLED_WB     0xc06ull                                   /* E, FE, type 6 */
 #define EFER_GUEST_WRITABLE ((1ull << 0) | (1ull << 8) | (1ull << 11)) /* SCE, LME, NXE */
-#define EFER_LMA_BIT       (1ull << 10)
-#define VEC_GP             13
+#define EFER_LMA_BIT        (1ull << 10)
+#define VEC_GP              13
 
 static bool canonical(uint64_t a)
 {

@@ -24,8 +24,10 @@ void vcpu_request_stop(struct vcpu *v, uint64_t code)
 
 void vcpu_queue_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error_code)
 {
-    v->pending_event = (struct vcpu_event){
-        .type = EVENT_EXCEPTION, .vector = vector, .has_error = has_error, .error_code = error_code};
+    v->pending_event = (struct vcpu_event){.type = EVENT_EXCEPTION,
+                                           .vector = vector,
+                                           .has_error = has_error,
+                                           .error_code = error_code};
     v->has_pending_event = true;
     v->stats.injected_exceptions++;
 }
@@ -67,8 +69,7 @@ static void deliver_interrupts(struct vcpu *v)
 
 static void handle_cpuid(struct vcpu *v, const struct vm_exit *e)
 {
-    struct cpuid_regs r =
-        cpuid_policy((uint32_t)v->gprs.rax, (uint32_t)v->gprs.rcx, v->id);
+    struct cpuid_regs r = cpuid_policy((uint32_t)v->gprs.rax, (uint32_t)v->gprs.rcx, v->id);
     v->gprs.rax = r.eax;
     v->gprs.rbx = r.ebx;
     v->gprs.rcx = r.ecx;

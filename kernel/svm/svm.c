@@ -14,12 +14,12 @@
 #include "svm/svm_internal.h"
 #include "virt.h"
 
-#define CPUID_EXT_SVM      (1u << 2) /* Fn8000_0001 ECX */
-#define MSR_VM_CR          0xc0010114
-#define MSR_VM_HSAVE_PA    0xc0010117
-#define VM_CR_LOCK         (1ull << 3)
-#define VM_CR_SVMDIS       (1ull << 4)
-#define EFER_SVME          (1ull << 12)
+#define CPUID_EXT_SVM   (1u << 2) /* Fn8000_0001 ECX */
+#define MSR_VM_CR       0xc0010114
+#define MSR_VM_HSAVE_PA 0xc0010117
+#define VM_CR_LOCK      (1ull << 3)
+#define VM_CR_SVMDIS    (1ull << 4)
+#define EFER_SVME       (1ull << 12)
 
 /* CPUID Fn8000_000A EDX feature bits. */
 #define SVM_NP             (1u << 0)
@@ -39,8 +39,7 @@ uint32_t svm_features;
 
 static bool svm_present(void)
 {
-    return cpu_features.max_ext_leaf >= 0x80000001 &&
-           (cpuid(0x80000001, 0).ecx & CPUID_EXT_SVM);
+    return cpu_features.max_ext_leaf >= 0x80000001 && (cpuid(0x80000001, 0).ecx & CPUID_EXT_SVM);
 }
 
 static const char *yes_no(uint32_t edx, uint32_t bit)
@@ -79,10 +78,11 @@ static void svm_probe(struct virt_caps *caps)
                  "revision %u, npt 4-level 4k/2m%s, %u asids, nrip-save %s, decode-assists %s, "
                  "vmcb-clean %s, flush-by-asid %s, tsc-scaling %s, pause-filter %s, avic %s, "
                  "vgif %s",
-                 r.eax & 0xff, caps->slat_1g_pages ? "/1g" : "", r.ebx, yes_no(r.edx, SVM_NRIP_SAVE),
-                 yes_no(r.edx, SVM_DECODE_ASSISTS), yes_no(r.edx, SVM_VMCB_CLEAN),
-                 yes_no(r.edx, SVM_FLUSH_BY_ASID), yes_no(r.edx, SVM_TSC_RATE),
-                 yes_no(r.edx, SVM_PAUSE_FILTER), yes_no(r.edx, SVM_AVIC), yes_no(r.edx, SVM_VGIF));
+                 r.eax & 0xff, caps->slat_1g_pages ? "/1g" : "", r.ebx,
+                 yes_no(r.edx, SVM_NRIP_SAVE), yes_no(r.edx, SVM_DECODE_ASSISTS),
+                 yes_no(r.edx, SVM_VMCB_CLEAN), yes_no(r.edx, SVM_FLUSH_BY_ASID),
+                 yes_no(r.edx, SVM_TSC_RATE), yes_no(r.edx, SVM_PAUSE_FILTER),
+                 yes_no(r.edx, SVM_AVIC), yes_no(r.edx, SVM_VGIF));
 }
 
 static int svm_cpu_enable(char *reason)

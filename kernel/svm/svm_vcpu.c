@@ -26,7 +26,6 @@
 #define CR4_PAE      (1ull << 5)
 #define DEFAULT_PAT  0x0007040600070406ull
 
-
 static uint64_t shared_iopm, shared_msrpm;
 static const struct vcpu *last_run_on[MAX_CPUS];
 
@@ -53,8 +52,9 @@ static int ensure_permission_maps(void)
 
 static uint16_t to_attrib(const struct vcpu_segment *s)
 {
-    return (uint16_t)((s->type & 0xf) | (s->s & 1) << 4 | (s->dpl & 3) << 5 | (s->present & 1) << 7 |
-                      (s->avl & 1) << 8 | (s->l & 1) << 9 | (s->db & 1) << 10 | (s->g & 1) << 11);
+    return (uint16_t)((s->type & 0xf) | (s->s & 1) << 4 | (s->dpl & 3) << 5 |
+                      (s->present & 1) << 7 | (s->avl & 1) << 8 | (s->l & 1) << 9 |
+                      (s->db & 1) << 10 | (s->g & 1) << 11);
 }
 
 static void from_vmcb_segment(const struct vmcb_segment *in, struct vcpu_segment *out)
@@ -189,8 +189,8 @@ static void prepare_entry(struct vcpu *v, struct svm_vcpu *sv)
         sv->flush_pending = true; /* ASIDs may be shared between VMs (see vm.c) */
     c->tlb_control = 0;
     if (sv->flush_pending) {
-        c->tlb_control = (svm_features & SVM_FEATURE_FLUSH_BY_ASID) ? SVM_TLB_FLUSH_ASID
-                                                                    : SVM_TLB_FLUSH_ALL;
+        c->tlb_control =
+            (svm_features & SVM_FEATURE_FLUSH_BY_ASID) ? SVM_TLB_FLUSH_ASID : SVM_TLB_FLUSH_ALL;
         sv->flush_pending = false;
     }
     sv->last_cpu = cpu;
@@ -225,10 +225,24 @@ void svm_get_regs(struct vcpu *v, struct vcpu_regs *r)
     const struct vmcb_save *s = &svm_of(v)->vmcb->save;
     const struct guest_gprs *g = &v->gprs;
     *r = (struct vcpu_regs){
-        .rax = g->rax, .rbx = g->rbx, .rcx = g->rcx, .rdx = g->rdx, .rsi = g->rsi,
-        .rdi = g->rdi, .rsp = s->rsp, .rbp = g->rbp, .r8 = g->r8,   .r9 = g->r9,
-        .r10 = g->r10, .r11 = g->r11, .r12 = g->r12, .r13 = g->r13, .r14 = g->r14,
-        .r15 = g->r15, .rip = s->rip, .rflags = s->rflags,
+        .rax = g->rax,
+        .rbx = g->rbx,
+        .rcx = g->rcx,
+        .rdx = g->rdx,
+        .rsi = g->rsi,
+        .rdi = g->rdi,
+        .rsp = s->rsp,
+        .rbp = g->rbp,
+        .r8 = g->r8,
+        .r9 = g->r9,
+        .r10 = g->r10,
+        .r11 = g->r11,
+        .r12 = g->r12,
+        .r13 = g->r13,
+        .r14 = g->r14,
+        .r15 = g->r15,
+        .rip = s->rip,
+        .rflags = s->rflags,
     };
 }
 
@@ -236,9 +250,21 @@ void svm_set_regs(struct vcpu *v, const struct vcpu_regs *r)
 {
     struct vmcb_save *s = &svm_of(v)->vmcb->save;
     v->gprs = (struct guest_gprs){
-        .rax = r->rax, .rbx = r->rbx, .rcx = r->rcx, .rdx = r->rdx, .rsi = r->rsi,
-        .rdi = r->rdi, .rbp = r->rbp, .r8 = r->r8,   .r9 = r->r9,   .r10 = r->r10,
-        .r11 = r->r11, .r12 = r->r12, .r13 = r->r13, .r14 = r->r14, .r15 = r->r15,
+        .rax = r->rax,
+        .rbx = r->rbx,
+        .rcx = r->rcx,
+        .rdx = r->rdx,
+        .rsi = r->rsi,
+        .rdi = r->rdi,
+        .rbp = r->rbp,
+        .r8 = r->r8,
+        .r9 = r->r9,
+        .r10 = r->r10,
+        .r11 = r->r11,
+        .r12 = r->r12,
+        .r13 = r->r13,
+        .r14 = r->r14,
+        .r15 = r->r15,
     };
     s->rsp = r->rsp;
     s->rip = r->rip;

@@ -16,37 +16,37 @@ struct vmcb_segment {
 } __attribute__((packed));
 
 struct vmcb_control {
-    uint32_t intercept_cr;        /* 0x000: bits 0-15 reads, 16-31 writes */
-    uint32_t intercept_dr;        /* 0x004 */
+    uint32_t intercept_cr;         /* 0x000: bits 0-15 reads, 16-31 writes */
+    uint32_t intercept_dr;         /* 0x004 */
     uint32_t intercept_exceptions; /* 0x008 */
-    uint32_t intercept_misc1;     /* 0x00c: INTR, NMI, ..., CPUID, HLT, IOIO, MSR, shutdown */
-    uint32_t intercept_misc2;     /* 0x010: VMRUN, VMMCALL, ..., XSETBV */
-    uint32_t intercept_misc3;     /* 0x014 */
+    uint32_t intercept_misc1;      /* 0x00c: INTR, NMI, ..., CPUID, HLT, IOIO, MSR, shutdown */
+    uint32_t intercept_misc2;      /* 0x010: VMRUN, VMMCALL, ..., XSETBV */
+    uint32_t intercept_misc3;      /* 0x014 */
     uint8_t reserved1[0x03c - 0x018];
     uint16_t pause_filter_threshold; /* 0x03c */
-    uint16_t pause_filter_count;  /* 0x03e */
-    uint64_t iopm_base_pa;        /* 0x040 */
-    uint64_t msrpm_base_pa;       /* 0x048 */
-    uint64_t tsc_offset;          /* 0x050 */
-    uint32_t guest_asid;          /* 0x058 */
-    uint8_t tlb_control;          /* 0x05c */
+    uint16_t pause_filter_count;     /* 0x03e */
+    uint64_t iopm_base_pa;           /* 0x040 */
+    uint64_t msrpm_base_pa;          /* 0x048 */
+    uint64_t tsc_offset;             /* 0x050 */
+    uint32_t guest_asid;             /* 0x058 */
+    uint8_t tlb_control;             /* 0x05c */
     uint8_t reserved2[3];
-    uint64_t vintr;               /* 0x060: V_TPR, V_IRQ, V_INTR_MASKING (bit 24), vector 32-39 */
-    uint64_t interrupt_shadow;    /* 0x068: bit 0 shadow, bit 1 GIF mask */
-    uint64_t exit_code;           /* 0x070 */
-    uint64_t exit_info1;          /* 0x078 */
-    uint64_t exit_info2;          /* 0x080 */
-    uint64_t exit_int_info;       /* 0x088 */
-    uint64_t np_control;          /* 0x090: bit 0 nested paging */
+    uint64_t vintr;            /* 0x060: V_TPR, V_IRQ, V_INTR_MASKING (bit 24), vector 32-39 */
+    uint64_t interrupt_shadow; /* 0x068: bit 0 shadow, bit 1 GIF mask */
+    uint64_t exit_code;        /* 0x070 */
+    uint64_t exit_info1;       /* 0x078 */
+    uint64_t exit_info2;       /* 0x080 */
+    uint64_t exit_int_info;    /* 0x088 */
+    uint64_t np_control;       /* 0x090: bit 0 nested paging */
     uint8_t reserved3[0x0a8 - 0x098];
-    uint64_t event_inject;        /* 0x0a8 */
-    uint64_t nested_cr3;          /* 0x0b0 */
-    uint64_t virt_ext;            /* 0x0b8 */
-    uint32_t clean_bits;          /* 0x0c0 */
+    uint64_t event_inject; /* 0x0a8 */
+    uint64_t nested_cr3;   /* 0x0b0 */
+    uint64_t virt_ext;     /* 0x0b8 */
+    uint32_t clean_bits;   /* 0x0c0 */
     uint32_t reserved4;
-    uint64_t next_rip;            /* 0x0c8 */
-    uint8_t insn_bytes_fetched;   /* 0x0d0 */
-    uint8_t insn_bytes[15];       /* 0x0d1 */
+    uint64_t next_rip;          /* 0x0c8 */
+    uint8_t insn_bytes_fetched; /* 0x0d0 */
+    uint8_t insn_bytes[15];     /* 0x0d1 */
     uint8_t reserved5[0x400 - 0x0e0];
 } __attribute__((packed));
 
@@ -135,12 +135,12 @@ _Static_assert(__builtin_offsetof(struct vmcb, save.g_pat) == 0x668, "VMCB G_PAT
 #define SVM_EVENT_ERROR      (1ull << 11)
 #define SVM_EVENT_TYPE_SHIFT 8
 
-#define SVM_VINTR_IRQ     (1ull << 8)
+#define SVM_VINTR_IRQ      (1ull << 8)
 #define SVM_VINTR_PRIO_MAX (0xfull << 16)
-#define SVM_VINTR_IGN_TPR (1ull << 20)
-#define SVM_VINTR_MASKING (1ull << 24)
-#define SVM_TLB_FLUSH_ALL 1
+#define SVM_VINTR_IGN_TPR  (1ull << 20)
+#define SVM_VINTR_MASKING  (1ull << 24)
+#define SVM_TLB_FLUSH_ALL  1
 #define SVM_TLB_FLUSH_ASID 3
-#define SVM_NP_ENABLE     1ull
+#define SVM_NP_ENABLE      1ull
 
 #endif
