@@ -86,7 +86,9 @@ struct slat {
 int slat_init(struct slat *s, enum slat_format format, bool allow_2m, bool allow_1g,
               const struct slat_env *env);
 
-/* Frees every table frame (not the mapped memory). */
+/* Frees every table frame (not the mapped memory). The VM must no longer run
+ * anywhere, and its EPTP / ASID must be flushed before the frames are reused:
+ * a new table on the same root frame has the same EPTP. */
 void slat_destroy(struct slat *s);
 
 /* Maps [gpa, gpa+size) to [hpa, hpa+size). All three 4 KiB-aligned; size
