@@ -35,6 +35,7 @@ $(BUILD)/%.asm.o: %.asm $(wildcard boot/*.inc)
 -include tests/guests/guests.mk
 # The self-test guests are linked into the core (kernel/selftest_images.asm).
 $(BUILD)/kernel/selftest_images.asm.o: $(GUEST_BINS)
+$(BUILD)/kernel/selftest_images.asm.o: NASMFLAGS += -I$(BUILD)/guests/
 
 $(BUILD)/keel.elf: $(KERNEL_OBJ) linker.ld
 	$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJ)

@@ -3,6 +3,7 @@
 #include "cpu.h"
 #include "poweroff.h"
 #include "printk.h"
+#include "serial.h"
 #include "smp.h"
 
 #define QEMU_DEBUG_EXIT_PORT 0xf4
@@ -11,6 +12,7 @@
 void machine_poweroff(uint8_t status)
 {
     pr_info("keel: powering off (status %u)", status);
+    serial_flush(); /* emulators stop at once: let the last line out first */
     outb(QEMU_DEBUG_EXIT_PORT, status);
     for (const char *s = "Shutdown"; *s; s++)
         outb(BOCHS_SHUTDOWN_PORT, (uint8_t)*s);

@@ -21,6 +21,7 @@
 #define IIR_FIFO_MASK       0xc0
 #define IIR_FIFO_64         0x20
 #define LSR_THRE            0x20
+#define LSR_TEMT            0x40 /* transmitter empty: FIFO and shift register */
 #define BAUD_DIVISOR_115200 1
 #define THRE_SPIN_LIMIT     200000 /* a missing or stuck UART must not hang the core */
 
@@ -79,5 +80,16 @@ void serial_write(const char *s, size_t len)
             outb(active.port + UART_THR, k == 0 ? '\r' : (uint8_t)s[i]);
             room--;
         }
+    }
+}
+
+void serial_flush(void)
+{
+    if (!active.present)
+        return;
+    for (unsigned i = 0; i < THRE_SPIN_LIMIT * 16; i++) {
+        if (inb(active.port + UART_LSR) & LSR_TEMT)
+            return;
+        cpu_relax();
     }
 }

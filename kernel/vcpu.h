@@ -70,8 +70,9 @@ enum vm_exit_reason {
     VM_EXIT_EXCEPTION,          /* an intercepted guest exception */
     VM_EXIT_HYPERCALL,          /* VMCALL / VMMCALL */
     VM_EXIT_XSETBV,
-    VM_EXIT_INVALID_STATE, /* VM entry failed: guest state refused */
-    VM_EXIT_UNHANDLED,     /* anything else: vendor_code tells */
+    VM_EXIT_INVALID_OPCODE, /* an instruction guests may not use: inject #UD */
+    VM_EXIT_INVALID_STATE,  /* VM entry failed: guest state refused */
+    VM_EXIT_UNHANDLED,      /* anything else: vendor_code tells */
 };
 
 struct vm_exit {

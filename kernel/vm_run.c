@@ -121,11 +121,14 @@ static bool handle_exit(struct vcpu *v, const struct vm_device_ops *dev, const s
         return stop_with(stop, VCPU_STOP_INVALID_STATE, e);
     case VM_EXIT_HYPERCALL:
     case VM_EXIT_XSETBV:
-    case VM_EXIT_UNHANDLED:
+    case VM_EXIT_INVALID_OPCODE:
         /* No hypercalls, no XSAVE, no nested virtualization for guests yet:
          * what a CPU without them would do. */
         vcpu_queue_exception(v, VEC_UD, false, 0);
         return false;
+    case VM_EXIT_UNHANDLED:
+        /* e.g. a hardware task switch: stopping beats guessing. */
+        return stop_with(stop, VCPU_STOP_UNHANDLED, e);
     default:
         return stop_with(stop, VCPU_STOP_UNHANDLED, e);
     }

@@ -102,8 +102,14 @@ void svm_decode_exit(struct vcpu *v, struct vm_exit *e)
     case SVM_EXIT_INVALID:
         e->reason = VM_EXIT_INVALID_STATE;
         break;
+    case SVM_EXIT_INVD:
+        e->reason = VM_EXIT_INVALID_OPCODE; /* a guest must not drop dirty cache lines */
+        break;
     default:
-        e->reason = VM_EXIT_UNHANDLED; /* VMRUN, VMLOAD, ..., INVD: the core injects #UD */
+        if (code >= SVM_EXIT_VMRUN && code <= SVM_EXIT_MWAIT_CONDITIONAL)
+            e->reason = VM_EXIT_INVALID_OPCODE; /* VMRUN ... SKINIT, MONITOR, MWAIT */
+        else
+            e->reason = VM_EXIT_UNHANDLED;
         break;
     }
 }

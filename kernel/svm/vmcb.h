@@ -114,21 +114,22 @@ _Static_assert(__builtin_offsetof(struct vmcb, save.g_pat) == 0x668, "VMCB G_PAT
 #define SVM_INTERCEPT_XSETBV   (1u << 13)
 
 /* Exit codes (appendix C). */
-#define SVM_EXIT_EXCEPTION_BASE 0x40
-#define SVM_EXIT_INTR           0x60
-#define SVM_EXIT_NMI            0x61
-#define SVM_EXIT_VINTR          0x64
-#define SVM_EXIT_CPUID          0x72
-#define SVM_EXIT_INVD           0x76
-#define SVM_EXIT_HLT            0x78
-#define SVM_EXIT_IOIO           0x7b
-#define SVM_EXIT_MSR            0x7c
-#define SVM_EXIT_SHUTDOWN       0x7f
-#define SVM_EXIT_VMRUN          0x80
-#define SVM_EXIT_VMMCALL        0x81
-#define SVM_EXIT_XSETBV         0x8d
-#define SVM_EXIT_NPF            0x400
-#define SVM_EXIT_INVALID        0xffffffffu /* compare the low 32 bits (DESIGN.md 8) */
+#define SVM_EXIT_EXCEPTION_BASE    0x40
+#define SVM_EXIT_INTR              0x60
+#define SVM_EXIT_NMI               0x61
+#define SVM_EXIT_VINTR             0x64
+#define SVM_EXIT_CPUID             0x72
+#define SVM_EXIT_INVD              0x76
+#define SVM_EXIT_HLT               0x78
+#define SVM_EXIT_IOIO              0x7b
+#define SVM_EXIT_MSR               0x7c
+#define SVM_EXIT_SHUTDOWN          0x7f
+#define SVM_EXIT_VMRUN             0x80
+#define SVM_EXIT_VMMCALL           0x81
+#define SVM_EXIT_MWAIT_CONDITIONAL 0x8c
+#define SVM_EXIT_XSETBV            0x8d
+#define SVM_EXIT_NPF               0x400
+#define SVM_EXIT_INVALID           0xffffffffu /* compare the low 32 bits (DESIGN.md 8) */
 
 /* EVENTINJ / EXITINTINFO (APM 15.20). */
 #define SVM_EVENT_VALID      (1ull << 31)

@@ -14,47 +14,12 @@
 #include "percpu.h"
 #include "pmm.h"
 #include "virt.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmx_internal.h"
 
 #define CPUID1_ECX_VMX (1u << 5)
 
-#define MSR_FEATURE_CONTROL     0x3a
-#define FEATURE_CONTROL_LOCK    (1ull << 0)
-#define FEATURE_CONTROL_VMXON   (1ull << 2) /* VMXON outside SMX */
-#define MSR_VMX_BASIC           0x480
-#define MSR_VMX_PINBASED        0x481
-#define MSR_VMX_PROCBASED       0x482
-#define MSR_VMX_MISC            0x485
-#define MSR_VMX_CR0_FIXED0      0x486
-#define MSR_VMX_CR0_FIXED1      0x487
-#define MSR_VMX_CR4_FIXED0      0x488
-#define MSR_VMX_CR4_FIXED1      0x489
-#define MSR_VMX_PROCBASED2      0x48b
-#define MSR_VMX_EPT_VPID_CAP    0x48c
-#define MSR_VMX_TRUE_PINBASED   0x48d
-#define MSR_VMX_TRUE_PROCBASED  0x48e
-
-#define BASIC_REVISION_MASK     0x7fffffffull
-#define BASIC_TRUE_CONTROLS     (1ull << 55)
-#define PIN_PREEMPTION_TIMER    (1ull << 6)
-#define PROC_SECONDARY          (1ull << 31)
-#define PROC2_VIRT_APIC_ACCESS  (1ull << 0)
-#define PROC2_EPT               (1ull << 1)
-#define PROC2_VPID              (1ull << 5)
-#define PROC2_UNRESTRICTED      (1ull << 7)
-#define PROC2_APIC_REG_VIRT     (1ull << 8)
-#define PROC2_VIRT_INTR_DELIVERY (1ull << 9)
-#define EPT_CAP_WALK4           (1ull << 6)
-#define EPT_CAP_WB              (1ull << 14)
-#define EPT_CAP_2M              (1ull << 16)
-#define EPT_CAP_1G              (1ull << 17)
-#define EPT_CAP_INVEPT          (1ull << 20)
-#define EPT_CAP_AD              (1ull << 21)
-#define EPT_CAP_INVEPT_SINGLE   (1ull << 25)
-#define EPT_CAP_INVEPT_ALL      (1ull << 26)
-#define EPT_CAP_INVVPID         (1ull << 32)
-#define CR4_VMXE                (1ull << 13)
-#define MISC_PREEMPT_RATE_MASK  0x1full
-#define VPID_COUNT              65535 /* 16-bit VPIDs, 0 reserved for the host */
+#define VPID_COUNT 65535 /* 16-bit VPIDs, 0 reserved for the host */
 
 static uint64_t vmxon_region[MAX_CPUS];
 
@@ -104,16 +69,18 @@ static void vmx_probe(struct virt_caps *caps)
     }
     uint64_t basic = rdmsr(MSR_VMX_BASIC);
     bool true_ctls = basic & BASIC_TRUE_CONTROLS;
-    uint64_t proc2 = (allowed1(MSR_VMX_PROCBASED) & PROC_SECONDARY) ? allowed1(MSR_VMX_PROCBASED2)
-                                                                    : 0;
+    uint64_t proc2 =
+        (allowed1(MSR_VMX_PROCBASED) & PROC_SECONDARY) ? allowed1(MSR_VMX_PROCBASED2) : 0;
     uint64_t ept = (proc2 & (PROC2_EPT | PROC2_VPID)) ? rdmsr(MSR_VMX_EPT_VPID_CAP) : 0;
     const char *missing = missing_requirement(proc2, ept);
     if (missing) {
         fmt_snprintf(caps->reason, sizeof(caps->reason), "%s", missing);
         return;
     }
+    if (vmx_config_init(caps->reason))
+        return;
     uint64_t pin = allowed1(true_ctls ? MSR_VMX_TRUE_PINBASED : MSR_VMX_PINBASED);
-    bool vpid = (proc2 & PROC2_VPID) && (ept & EPT_CAP_INVVPID);
+    bool vpid = vmx_config.vpid; /* VPID control, INVVPID and a usable type */
     caps->usable = true;
     caps->slat_2m_pages = ept & EPT_CAP_2M;
     caps->slat_1g_pages = ept & EPT_CAP_1G;
@@ -122,18 +89,17 @@ static void vmx_probe(struct virt_caps *caps)
     if (pin & PIN_PREEMPTION_TIMER)
         fmt_snprintf(preempt, sizeof(preempt), "yes (TSC/2^%llu)",
                      (unsigned long long)(rdmsr(MSR_VMX_MISC) & MISC_PREEMPT_RATE_MASK));
-    fmt_snprintf(caps->features, sizeof(caps->features),
-                 "revision 0x%llx, ept 4-level 4k%s%s, vpid %s, unrestricted-guest yes, "
-                 "preemption-timer %s, invept%s%s, ept-ad-bits %s, apic-access %s, "
-                 "apic-register-virt %s, virtual-interrupt-delivery %s",
-                 (unsigned long long)(basic & BASIC_REVISION_MASK),
-                 caps->slat_2m_pages ? "/2m" : "", caps->slat_1g_pages ? "/1g" : "",
-                 vpid ? "yes (65535)" : "no", preempt,
-                 (ept & EPT_CAP_INVEPT_SINGLE) ? " single" : "",
-                 (ept & EPT_CAP_INVEPT_ALL) ? " all" : "", (ept & EPT_CAP_AD) ? "yes" : "no",
-                 (proc2 & PROC2_VIRT_APIC_ACCESS) ? "yes" : "no",
-                 (proc2 & PROC2_APIC_REG_VIRT) ? "yes" : "no",
-                 (proc2 & PROC2_VIRT_INTR_DELIVERY) ? "yes" : "no");
+    fmt_snprintf(
+        caps->features, sizeof(caps->features),
+        "revision 0x%llx, ept 4-level 4k%s%s, vpid %s, unrestricted-guest yes, "
+        "preemption-timer %s, invept%s%s, ept-ad-bits %s, apic-access %s, "
+        "apic-register-virt %s, virtual-interrupt-delivery %s",
+        (unsigned long long)(basic & BASIC_REVISION_MASK), caps->slat_2m_pages ? "/2m" : "",
+        caps->slat_1g_pages ? "/1g" : "", vpid ? "yes (65535)" : "no", preempt,
+        (ept & EPT_CAP_INVEPT_SINGLE) ? " single" : "", (ept & EPT_CAP_INVEPT_ALL) ? " all" : "",
+        (ept & EPT_CAP_AD) ? "yes" : "no", (proc2 & PROC2_VIRT_APIC_ACCESS) ? "yes" : "no",
+        (proc2 & PROC2_APIC_REG_VIRT) ? "yes" : "no",
+        (proc2 & PROC2_VIRT_INTR_DELIVERY) ? "yes" : "no");
 }
 
 /* Makes IA32_FEATURE_CONTROL allow VMXON, locking it if firmware left it
@@ -208,4 +174,15 @@ const struct virt_ops vmx_ops = {
     .cpu_enable = vmx_cpu_enable,
     .cpu_disable = vmx_cpu_disable,
     .slat_format = SLAT_EPT,
+    .vcpu_create = vmx_vcpu_create,
+    .vcpu_destroy = vmx_vcpu_destroy,
+    .vcpu_run = vmx_vcpu_run,
+    .get_regs = vmx_get_regs,
+    .set_regs = vmx_set_regs,
+    .get_sregs = vmx_get_sregs,
+    .set_sregs = vmx_set_sregs,
+    .skip_instruction = vmx_skip_instruction,
+    .interrupt_allowed = vmx_interrupt_allowed,
+    .request_interrupt_window = vmx_request_interrupt_window,
+    .flush_guest_tlb = vmx_flush_guest_tlb,
 };

@@ -10,17 +10,15 @@
 #include "kstring.h"
 #include "layout.h"
 #include "pmm.h"
+#include "time.h"
 #include "virt.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_internal.h"
 
-#define CR0_PE   (1ull << 0)
-#define CR0_PG   (1ull << 31)
-#define CR4_VMXE (1ull << 13)
-
 #define CPUID_EXT_MAX       0x80000000u
-#define CPUID_EXT_ADDR_SIZE 0x80000008u /* EAX bits 7:0: MAXPHYADDR */
-#define DEFAULT_MAXPHYADDR  36          /* SDM Vol. 3A 4.1.4, without leaf 0x80000008 */
+#define CPUID_EXT_ADDR_SIZE 0x80000008u   /* EAX bits 7:0: MAXPHYADDR */
+#define DEFAULT_MAXPHYADDR  36            /* SDM Vol. 3A 4.1.4, without leaf 0x80000008 */
+#define FALLBACK_TSC_HZ     1000000000ull /* if the TSC was never calibrated */
 
 struct vmx_config vmx_config;
 
@@ -65,9 +63,10 @@ static int choose_all(bool true_ctls, char *reason)
     uint64_t proc2_may1 = rdmsr(MSR_VMX_PROCBASED2) >> 32;
     k->vpid = vpid_usable(proc2_may1, k->ept_vpid_cap);
     const struct control_choice choices[] = {
-        /* 25.6.1: host interrupts and NMIs always exit. */
+        /* 25.6.1: host interrupts and NMIs always exit; the preemption timer
+         * bounds a guest slice (VMX_GUEST_SLICE_HZ). */
         {"pin-based", MSR_VMX_PINBASED, MSR_VMX_TRUE_PINBASED,
-         PIN_EXT_INTR_EXITING | PIN_NMI_EXITING, PIN_VIRTUAL_NMIS, PIN_PREEMPTION_TIMER},
+         PIN_EXT_INTR_EXITING | PIN_NMI_EXITING, PIN_VIRTUAL_NMIS | PIN_PREEMPTION_TIMER, 0},
         /* 25.6.2: HLT, all I/O, all MSRs (bitmap of ones), CR8 (else the guest
          * would write the host's TPR); MWAIT, MONITOR and RDPMC when they can. */
         {"primary processor-based", MSR_VMX_PROCBASED, MSR_VMX_TRUE_PROCBASED,
@@ -103,6 +102,18 @@ static int choose_all(bool true_ctls, char *reason)
     }
     k->virtual_nmis = k->pin & PIN_VIRTUAL_NMIS;
     return 0;
+}
+
+/* The VMX-preemption timer counts down at the TSC rate divided by 2^N,
+ * N from IA32_VMX_MISC bits 4:0 (26.5.1, A.6); one guest slice in its
+ * units. */
+static uint32_t preemption_timer_slice(void)
+{
+    uint64_t hz = tsc_hz ? tsc_hz : FALLBACK_TSC_HZ;
+    uint64_t ticks = (hz / VMX_GUEST_SLICE_HZ) >> (rdmsr(MSR_VMX_MISC) & MISC_PREEMPT_RATE_MASK);
+    if (ticks == 0)
+        return 1;
+    return ticks > 0xffffffffu ? 0xffffffffu : (uint32_t)ticks;
 }
 
 /* CR0/CR4 bits VMX fixes (A.7, A.8) are owned by the host: set in the
@@ -144,6 +155,7 @@ int vmx_config_init(char *reason)
     }
     choose_cr_masks();
     k->maxphyaddr = host_maxphyaddr();
+    k->preemption_timer = (k->pin & PIN_PREEMPTION_TIMER) ? preemption_timer_slice() : 0;
     if (!k->msr_bitmap) {
         /* All ones: every RDMSR and WRMSR exits (25.6.9). Shared, read-only. */
         k->msr_bitmap = pmm_alloc_frame();
