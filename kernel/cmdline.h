@@ -31,6 +31,8 @@ enum keel_test_flag {
     KEEL_TEST_SELFTEST = 1u << 5, /* "selftest": run the test guests on every CPU, power off */
     KEEL_TEST_BENCH = 1u << 6,    /* "bench": measure exit round trips, power off */
 };
+/* Every switch above (for checks of parsed flags). */
+#define KEEL_TEST_ALL_FLAGS ((1u << 7) - 1)
 
 #define LOGLEVEL_DEFAULT 6
 

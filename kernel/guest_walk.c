@@ -73,8 +73,7 @@ static bool access_allowed(const struct walk *w)
     bool user = w->access & GUEST_ACCESS_USER;
     if (user && !w->user)
         return false;
-    if ((w->access & GUEST_ACCESS_WRITE) && !w->writable &&
-        (user || (w->st->cr0 & GUEST_CR0_WP)))
+    if ((w->access & GUEST_ACCESS_WRITE) && !w->writable && (user || (w->st->cr0 & GUEST_CR0_WP)))
         return false;
     if (w->access & GUEST_ACCESS_FETCH) {
         if (w->xd)
@@ -147,10 +146,31 @@ static enum guest_walk_result walk_pae(struct walk *w, uint32_t linear, uint64_t
     return walk64(w, pd, 2, linear, gpa);
 }
 
+/* Physical-address bits above 31 that a 4 MiB page can hold: M - 32. */
+static unsigned pse36_high_bits(unsigned maxphyaddr)
+{
+    if (maxphyaddr <= 32)
+        return 0;
+    return maxphyaddr > PSE36_MAX_PHYS ? PSE36_MAX_PHYS - 32 : maxphyaddr - 32;
+}
+
+/* A 4 MiB page of 32-bit paging (table 4-4). PSE-36 puts physical bits
+ * (M-1):32 in PDE bits (M-20):13 and reserves bits 21:(M-19), where
+ * M = min(MAXPHYADDR, 40) (4.3). */
+static enum guest_walk_result walk32_large(struct walk *w, uint64_t pde, uint32_t linear,
+                                           uint64_t *gpa)
+{
+    unsigned high_bits = pse36_high_bits(w->maxphyaddr);
+    if (pde & bit_range(21, 13 + high_bits))
+        return GUEST_WALK_RESERVED_BIT;
+    accumulate_rights(w, pde);
+    uint64_t high = (pde >> 13) & ((1ull << high_bits) - 1);
+    *gpa = (pde & bit_range(31, 22)) | (high << 32) | (linear & bit_range(21, 0));
+    return GUEST_WALK_OK;
+}
+
 /* 32-bit paging (4.3): two levels of 4-byte entries, no XD. A PDE with PS
- * and CR4.PSE maps 4 MiB; PSE-36 puts physical bits (M-1):32 in PDE bits
- * (M-20):13 and reserves bits 21:(M-19), M = min(MAXPHYADDR, 40)
- * (table 4-4). Without CR4.PSE, PS is ignored (table 4-5). */
+ * maps 4 MiB when CR4.PSE = 1; without CR4.PSE, PS is ignored (table 4-5). */
 static enum guest_walk_result walk32(struct walk *w, uint32_t linear, uint64_t *gpa)
 {
     uint64_t frame_mask = bit_range(31, PAGE_SHIFT);
@@ -159,15 +179,8 @@ static enum guest_walk_result walk32(struct walk *w, uint32_t linear, uint64_t *
         return GUEST_WALK_BAD_TABLE;
     if (!(pde & PTE_P))
         return GUEST_WALK_NOT_PRESENT;
-    if ((pde & PTE_PS) && (w->st->cr4 & GUEST_CR4_PSE)) {
-        unsigned m = w->maxphyaddr < PSE36_MAX_PHYS ? w->maxphyaddr : PSE36_MAX_PHYS;
-        if (pde & bit_range(21, m - 19))
-            return GUEST_WALK_RESERVED_BIT;
-        accumulate_rights(w, pde);
-        uint64_t high = m > 32 ? (pde >> 13) & bit_range(m - 33, 0) : 0;
-        *gpa = (pde & bit_range(31, 22)) | (high << 32) | (linear & bit_range(21, 0));
-        return GUEST_WALK_OK;
-    }
+    if ((pde & PTE_PS) && (w->st->cr4 & GUEST_CR4_PSE))
+        return walk32_large(w, pde, linear, gpa);
     accumulate_rights(w, pde);
     uint64_t pt = pde & frame_mask;
     if (!read_entry(w, pt + (uint64_t)((linear >> PAGE_SHIFT) & 0x3ff) * 4, 4, &pte))
@@ -203,8 +216,7 @@ static uint32_t pf_error_code(const struct walk *w, enum guest_walk_result r)
     uint32_t code = w->access & (GUEST_PF_WRITE | GUEST_PF_USER);
     const struct guest_paging_state *st = w->st;
     if ((w->access & GUEST_ACCESS_FETCH) &&
-        ((st->cr4 & GUEST_CR4_SMEP) ||
-         ((st->cr4 & GUEST_CR4_PAE) && (st->efer & GUEST_EFER_NXE))))
+        ((st->cr4 & GUEST_CR4_SMEP) || ((st->cr4 & GUEST_CR4_PAE) && (st->efer & GUEST_EFER_NXE))))
         code |= GUEST_PF_FETCH;
     if (r == GUEST_WALK_RESERVED_BIT)
         code |= GUEST_PF_PRESENT | GUEST_PF_RSVD;
@@ -270,17 +282,15 @@ static size_t read_run(guest_phys_read_fn read, void *ctx, uint64_t gpa, uint8_t
     return n;
 }
 
-size_t guest_fetch(const struct guest_paging_state *st, uint64_t linear, unsigned access,
-                   void *buf, size_t len, guest_phys_read_fn read, void *ctx)
+size_t guest_fetch(const struct guest_paging_state *st, uint64_t linear, unsigned access, void *buf,
+                   size_t len, guest_phys_read_fn read, void *ctx)
 {
-    bool long_mode = st->efer & GUEST_EFER_LMA;
     access = (access & GUEST_ACCESS_USER) | GUEST_ACCESS_FETCH;
     uint8_t *dst = buf;
     size_t done = 0;
     while (done < len) {
+        /* Outside long mode guest_walk() keeps bits 31:0: addresses wrap. */
         uint64_t addr = linear + done;
-        if (!long_mode)
-            addr = (uint32_t)addr; /* the linear address space wraps at 4 GiB */
         size_t chunk = PAGE_SIZE - (addr & (PAGE_SIZE - 1));
         if (chunk > len - done)
             chunk = len - done;

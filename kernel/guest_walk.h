@@ -24,10 +24,12 @@
  * the PDPTE registers of PAE paging (the four PDPTEs are re-read from memory
  * at CR3, not taken from when CR3 was loaded; a reserved bit in one is
  * reported as a #PF-style RESERVED_BIT, where hardware would have raised
- * #GP at the MOV to CR3). 1 GiB pages are always accepted.
- * Accessed and dirty flags are never set: the walk serves the core's fetch of
- * an instruction the CPU has already fetched (and so already marked), and
- * the core does not write guest page tables behind the guest's back.
+ * #GP at the MOV to CR3). 1 GiB pages are always accepted. CR3 bits at
+ * and above MAXPHYADDR are ignored (a MOV to CR3 would have faulted).
+ * Accessed and dirty flags are never set (4.8): nothing here writes guest
+ * page tables. That is exact for the fetch of an instruction the CPU has
+ * already fetched (and so marked); a caller that emulates a data access the
+ * CPU never made (string I/O) leaves A and D as they were.
  */
 #ifndef KEEL_GUEST_WALK_H
 #define KEEL_GUEST_WALK_H
@@ -37,14 +39,14 @@
 #include <stdint.h>
 
 /* Control-register bits (SDM Vol. 3A 2.5, 2.2.1). */
-#define GUEST_CR0_WP    (1ull << 16)
-#define GUEST_CR0_PG    (1ull << 31)
-#define GUEST_CR4_PSE   (1ull << 4)
-#define GUEST_CR4_PAE   (1ull << 5)
-#define GUEST_CR4_LA57  (1ull << 12)
-#define GUEST_CR4_SMEP  (1ull << 20)
-#define GUEST_EFER_LMA  (1ull << 10)
-#define GUEST_EFER_NXE  (1ull << 11)
+#define GUEST_CR0_WP   (1ull << 16)
+#define GUEST_CR0_PG   (1ull << 31)
+#define GUEST_CR4_PSE  (1ull << 4)
+#define GUEST_CR4_PAE  (1ull << 5)
+#define GUEST_CR4_LA57 (1ull << 12)
+#define GUEST_CR4_SMEP (1ull << 20)
+#define GUEST_EFER_LMA (1ull << 10)
+#define GUEST_EFER_NXE (1ull << 11)
 
 /* Access kinds; the values are the #PF error-code bits (SDM Vol. 3A 4.7). */
 #define GUEST_ACCESS_WRITE (1u << 1) /* a write (else a read or fetch) */
@@ -97,7 +99,7 @@ enum guest_walk_result guest_walk(const struct guest_paging_state *st, uint64_t 
  * guest RAM; returns the number of bytes copied. Outside long mode the
  * address wraps at 4 GiB, as the linear address space does.
  */
-size_t guest_fetch(const struct guest_paging_state *st, uint64_t linear, unsigned access,
-                   void *buf, size_t len, guest_phys_read_fn read, void *ctx);
+size_t guest_fetch(const struct guest_paging_state *st, uint64_t linear, unsigned access, void *buf,
+                   size_t len, guest_phys_read_fn read, void *ctx);
 
 #endif

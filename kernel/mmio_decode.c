@@ -40,9 +40,9 @@
 
 /* ModRM (2.1.5, tables 2-1 and 2-2) and SIB (table 2-3) fields. */
 #define MODRM_MOD(m)  ((m) >> 6)
-#define MODRM_REG(m)  (((m) >> 3) & 7)
-#define MODRM_RM(m)   ((m) & 7)
-#define SIB_BASE(s)   ((s) & 7)
+#define MODRM_REG(m)  (7 & ((m) >> 3))
+#define MODRM_RM(m)   (7 & (m))
+#define SIB_BASE(s)   (7 & (s))
 #define MOD_NO_DISP   0
 #define MOD_DISP8     1
 #define MOD_DISP_FULL 2
@@ -230,8 +230,7 @@ static int decode_mov_imm(struct cursor *c, const struct prefixes *p, uint8_t op
 }
 
 /* A0-A3: AL/rAX to or from a moffs of the address size. */
-static int decode_moffs(struct cursor *c, const struct prefixes *p, uint8_t op,
-                        struct mmio_insn *d)
+static int decode_moffs(struct cursor *c, const struct prefixes *p, uint8_t op, struct mmio_insn *d)
 {
     uint64_t moffs;
     int err = take_le(c, p->addr_bytes, &moffs);

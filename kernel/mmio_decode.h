@@ -54,16 +54,16 @@ enum mmio_src {
  * table 2-2 and 2.2.1.2): rax 0, rcx 1, rdx 2, rbx 3, rsp 4, rbp 5, rsi 6,
  * rdi 7, r8 8 ... r15 15. */
 struct mmio_insn {
-    uint8_t length;   /* total instruction length, 1..15 */
-    uint8_t size;     /* bytes accessed in memory: 1, 2, 4 or 8 */
-    uint8_t reg_size; /* register operand width: size, or 2/4/8 for movzx */
-    bool write;       /* a store to memory (else a load into reg) */
-    enum mmio_src src; /* stores only */
-    uint8_t reg;       /* register loaded or stored (src == MMIO_SRC_REG) */
-    bool high_byte;    /* AH, CH, DH or BH: bits 15:8 of reg 0..3 (8-bit
-                          operand, no REX prefix, register field 4..7) */
-    uint64_t imm;      /* immediate of C6/C7, already sized: imm8, imm16,
-                          imm32, or imm32 sign-extended to 64 bits */
+    uint8_t length;           /* total instruction length, 1..15 */
+    uint8_t size;             /* bytes accessed in memory: 1, 2, 4 or 8 */
+    uint8_t reg_size;         /* register operand width: size, or 2/4/8 for movzx */
+    bool write;               /* a store to memory (else a load into reg) */
+    enum mmio_src src;        /* stores only */
+    uint8_t reg;              /* register loaded or stored (src == MMIO_SRC_REG) */
+    bool high_byte;           /* AH, CH, DH or BH: bits 15:8 of reg 0..3 (8-bit
+                                 operand, no REX prefix, register field 4..7) */
+    uint64_t imm;             /* immediate of C6/C7, already sized: imm8, imm16,
+                                 imm32, or imm32 sign-extended to 64 bits */
     uint8_t zero_extend_from; /* movzx: the memory size (1 or 2); else 0 */
 };
 

@@ -11,6 +11,7 @@
 
 #define RFLAGS_DF        (1ull << 10)
 #define STRING_BATCH_MAX 4096 /* units per exit; REP resumes where it stopped */
+#define VEC_GP           13
 
 static uint32_t size_mask(uint8_t size)
 {
@@ -40,15 +41,31 @@ static uint64_t address_mask(const struct vcpu_sregs *s)
     return s->cs.db ? 0xffffffffull : 0xffffull;
 }
 
+/* Raises what the CPU would for a failed translation: #GP(0) for a
+ * non-canonical address, #PF otherwise. A paging structure outside guest RAM
+ * reads as all ones on a PC, so it faults as a reserved-bit #PF. */
+static void translation_fault(struct vcpu *v, enum guest_walk_result r, uint64_t linear,
+                              uint32_t error_code, unsigned access)
+{
+    if (r == GUEST_WALK_NON_CANONICAL)
+        vcpu_queue_exception(v, VEC_GP, true, 0);
+    else if (r == GUEST_WALK_BAD_TABLE)
+        vm_inject_page_fault(v, linear, GUEST_PF_PRESENT | GUEST_PF_RSVD | access);
+    else
+        vm_inject_page_fault(v, linear, error_code);
+}
+
 /* Moves one unit between guest memory at linear and the port. */
 static bool string_unit(struct vcpu *v, const struct vm_device_ops *dev, const struct vm_exit *e,
-                        const struct guest_paging_state *st, uint64_t linear)
+                        const struct guest_paging_state *st, unsigned cpl_access, uint64_t linear)
 {
     uint64_t gpa;
-    uint32_t err;
-    unsigned access = e->io.in ? GUEST_ACCESS_WRITE : 0;
-    if (guest_walk(st, linear, access, vm_read_guest_phys, v->vm, &gpa, &err) != GUEST_WALK_OK) {
-        vm_inject_page_fault(v, linear, err | (e->io.in ? GUEST_PF_WRITE : 0));
+    uint32_t err = 0;
+    unsigned access = (e->io.in ? GUEST_ACCESS_WRITE : 0) | cpl_access;
+    enum guest_walk_result r =
+        guest_walk(st, linear, access, vm_read_guest_phys, v->vm, &gpa, &err);
+    if (r != GUEST_WALK_OK) {
+        translation_fault(v, r, linear, err, access);
         return false;
     }
     uint8_t *ram = vm_guest_ram(v->vm, gpa, e->io.size);
@@ -81,8 +98,9 @@ static void string_io(struct vcpu *v, const struct vm_device_ops *dev, const str
     int64_t step = (r.rflags & RFLAGS_DF) ? -(int64_t)e->io.size : e->io.size;
     uint64_t count = e->io.rep ? (r.rcx & mask) : 1;
     uint64_t done = 0;
+    unsigned cpl_access = s.ss.dpl == 3 ? GUEST_ACCESS_USER : 0; /* CPL is SS.DPL */
     while (done < count && done < STRING_BATCH_MAX) {
-        if (!string_unit(v, dev, e, &st, base + (*index & mask)))
+        if (!string_unit(v, dev, e, &st, cpl_access, base + (*index & mask)))
             break; /* #PF queued: the guest sees the registers as of this unit */
         *index = (*index & ~mask) | ((*index + (uint64_t)step) & mask);
         done++;

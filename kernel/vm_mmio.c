@@ -57,7 +57,7 @@ bool vm_exit_slat_fault(struct vcpu *v, const struct vm_device_ops *dev, const s
     bool long_mode = (s.efer & GUEST_EFER_LMA) && s.cs.l;
     uint64_t linear = long_mode ? r.rip : s.cs.base + r.rip;
     uint8_t bytes[MMIO_MAX_INSN_LEN];
-    size_t n = guest_fetch(&st, linear, s.cs.dpl == 3 ? GUEST_ACCESS_USER : 0, bytes, sizeof(bytes),
+    size_t n = guest_fetch(&st, linear, s.ss.dpl == 3 ? GUEST_ACCESS_USER : 0, bytes, sizeof(bytes),
                            vm_read_guest_phys, v->vm);
     struct mmio_insn d;
     if (mmio_decode(bytes, n, long_mode, s.cs.db, &d) < 0)

@@ -30,12 +30,14 @@ FUZZ_HEADERS := $(wildcard kernel/*.h tests/unit/*.h tests/fuzz/*.h)
 FUZZ_BOOTINFO_SRCS := kernel/bootinfo.c kernel/multiboot1.c kernel/multiboot2.c kernel/memmap.c \
     kernel/cmdline.c
 
-FUZZ_TARGETS := cmdline multiboot1 multiboot2 acpi memmap
+FUZZ_TARGETS := cmdline multiboot1 multiboot2 acpi memmap guest_walk mmio_decode
 FUZZ_SRCS_cmdline    := kernel/cmdline.c
 FUZZ_SRCS_multiboot1 := $(FUZZ_BOOTINFO_SRCS)
 FUZZ_SRCS_multiboot2 := $(FUZZ_BOOTINFO_SRCS)
 FUZZ_SRCS_acpi       := kernel/acpi_tables.c kernel/acpi_madt.c kernel/acpi_timers.c
 FUZZ_SRCS_memmap     := kernel/memmap.c
+FUZZ_SRCS_guest_walk := kernel/guest_walk.c
+FUZZ_SRCS_mmio_decode := kernel/mmio_decode.c
 
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 

@@ -6,9 +6,7 @@
 #include "cmdline.h"
 #include "fuzz_check.h"
 
-#define ALL_TEST_FLAGS                                                                             \
-    (KEEL_TEST_FAULT | KEEL_TEST_ACPI_BAD_CHECKSUM | KEEL_TEST_ACPI_TRUNCATED |                    \
-     KEEL_TEST_MADT_EXTRA_CPUS | KEEL_TEST_BAD_MEMMAP)
+#define ALL_TEST_FLAGS KEEL_TEST_ALL_FLAGS
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -255,6 +255,101 @@ static void seeds_memmap(void)
     save("memmap", "qemu", buf, 1 + 4 * 17);
 }
 
+/* guest_walk: header (fuzz_guest_walk.c) then guest RAM at GPA 0. Tables
+ * share the frames 0 and 0x1000 (distinct indices at each level); the leaf
+ * page 0x1000 holds instruction bytes at 0x800. */
+#define GW_RAM      44
+#define GW_P_RW_US  0x7ull
+#define GW_PS       0x80ull
+#define GW_CR0_PG   ((1ull << 31) | (1ull << 16) | 1)
+#define GW_EFER_LMA ((1ull << 10) | (1ull << 8) | (1ull << 11))
+
+static void gw_header(uint64_t cr0, uint64_t cr3, uint64_t cr4, uint64_t efer, uint64_t linear,
+                      uint8_t access, uint8_t mode)
+{
+    reset();
+    put64(0, cr0);
+    put64(8, cr3);
+    put64(16, cr4);
+    put64(24, efer);
+    put64(32, linear);
+    put8(40, 40); /* MAXPHYADDR */
+    put8(41, access);
+    put8(42, 15); /* fetch length */
+    put8(43, mode);
+    put_bytes(GW_RAM + 0x1800, "\x48\x89\x18\x90\x90\x90\x90\x90\x90\x90\x90\x90\x90\x90\x90", 15);
+}
+
+static void seeds_guest_walk(void)
+{
+    uint64_t lin4 = (1ull << 39) | (2ull << 30) | (3ull << 21) | (4ull << 12) | 0x800;
+    gw_header(GW_CR0_PG, 0, 0x20, GW_EFER_LMA, lin4, 0x14, 4);
+    put64(GW_RAM + 1 * 8, 0x1000 | GW_P_RW_US);
+    put64(GW_RAM + 0x1000 + 2 * 8, 0x0000 | GW_P_RW_US);
+    put64(GW_RAM + 3 * 8, 0x1000 | GW_P_RW_US);
+    put64(GW_RAM + 0x1000 + 4 * 8, 0x1000 | GW_P_RW_US);
+    save_blob("guest_walk", "long4");
+    /* The same with a PML5 at 0x1000 (index 6) in front. */
+    put64(32, lin4 | (6ull << 48));
+    put64(8, 0x1000);
+    put64(16, 0x20 | (1ull << 12));
+    put64(GW_RAM + 0x1000 + 6 * 8, 0x0000 | GW_P_RW_US);
+    put8(43, 5);
+    save_blob("guest_walk", "long5");
+    /* 1 GiB page at 1 GiB, read through the RAM alias. */
+    gw_header(GW_CR0_PG, 0, 0x20, GW_EFER_LMA, (2ull << 30) | 0x1800, 0x12, 4 | 8);
+    put64(GW_RAM, 0x1000 | GW_P_RW_US);
+    put64(GW_RAM + 0x1000 + 2 * 8, 0x40000000 | GW_PS | GW_P_RW_US);
+    save_blob("guest_walk", "long4-1g-alias");
+    /* PAE: PDPT at 0x20, PD at 0, PT at 0x1000, XD on the PTE. */
+    gw_header(GW_CR0_PG, 0x20, 0x20, 1ull << 11, (3u << 30) | (1u << 21) | (5u << 12) | 0x800, 0x10,
+              3);
+    put64(GW_RAM + 0x20 + 3 * 8, 0x0000 | 1);
+    put64(GW_RAM + 1 * 8, 0x1000 | GW_P_RW_US);
+    put64(GW_RAM + 0x1000 + 5 * 8, 0x1000 | GW_P_RW_US | (1ull << 63));
+    save_blob("guest_walk", "pae-xd");
+    /* 32-bit paging: a 4 KiB page, and a 4 MiB page with CR4.PSE. */
+    gw_header(GW_CR0_PG, 0, 0x10, 0, (3u << 22) | (1u << 12) | 0x800, 0x06, 2);
+    put32(GW_RAM + 3 * 4, 0x1000 | 7);
+    put32(GW_RAM + 0x1000 + 1 * 4, 0x1000 | 7);
+    save_blob("guest_walk", "paging32");
+    gw_header(GW_CR0_PG, 0, 0x10, 0, (2u << 22) | 0x1800, 0x14, 2 | 8);
+    put32(GW_RAM + 2 * 4, 0x00400000 | (0x3u << 13) | 0x80 | 7);
+    save_blob("guest_walk", "pse36-alias");
+    gw_header(1, 0, 0, 0, 0xffff1800, 0x10, 1 | 8);
+    save_blob("guest_walk", "paging-off");
+}
+
+/* mmio_decode: a mode byte (0 16-bit, 1 32-bit, 2 64-bit) then the bytes. */
+static void seeds_mmio_decode(void)
+{
+    static const struct {
+        const char *name;
+        uint8_t mode;
+        const char *bytes;
+        size_t len;
+    } insns[] = {
+        {"store-rip", 2, "\x48\x89\x15\xf9\x00\x00\x00", 7},
+        {"load-sib", 2, "\x47\x8a\x7c\xff\x80", 5},
+        {"imm64", 2, "\x48\xc7\x00\xfe\xff\xff\xff", 7},
+        {"moffs64", 2, "\x48\xa3\x88\x77\x66\x55\x44\x33\x22\x11", 10},
+        {"movzx", 2, "\x4c\x0f\xb7\x5e\x04", 5},
+        {"long15", 2, "\x3e\x26\x2e\x36\x66\x43\xc7\x84\xc8\x78\x56\x34\x12\xcd\xab", 15},
+        {"high-byte", 1, "\x8a\x70\x7f", 3},
+        {"imm32-abs", 1, "\xc7\x05\x78\x56\x34\x12\xef\xbe\xad\xde", 10},
+        {"addr16-in-32", 1, "\x67\x89\x06\x34\x12", 5},
+        {"real-bp-si", 0, "\xc7\x82\x00\x40\xff\xff", 6},
+        {"real-addr32", 0, "\x67\x89\x54\x2d\x10", 5},
+        {"real-moffs", 0, "\x67\xa1\x78\x56\x34\x12", 6},
+    };
+    for (unsigned i = 0; i < sizeof(insns) / sizeof(insns[0]); i++) {
+        reset();
+        put8(0, insns[i].mode);
+        put_bytes(1, insns[i].bytes, insns[i].len);
+        save_blob("mmio_decode", insns[i].name);
+    }
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -268,5 +363,7 @@ int main(int argc, char **argv)
     seeds_multiboot2();
     seeds_acpi();
     seeds_memmap();
+    seeds_guest_walk();
+    seeds_mmio_decode();
     return 0;
 }

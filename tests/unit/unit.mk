@@ -81,3 +81,24 @@ unit-tests:
 	fail=$$(cat $(UNIT_TESTS:%=$(UNIT_RESULTS)/unit-%.txt) | grep -c '^FAIL '); \
 	echo "unit: $$pass passed, $$fail failed"; \
 	[ $$fail -eq 0 ]
+
+# ---- slat: kernel/ept/ second-level address translation (EPT and NPT) ----
+# A separate block: it adds its program to the lists above after they were
+# expanded, so it names its binary for unit-build itself.
+UNIT_TESTS     += slat
+UNIT_SRCS_slat := kernel/ept/slat.c kernel/ept/slat_format.c
+UNIT_BINS      += $(UNIT_BUILD)/test_slat
+$(eval $(call UNIT_PROGRAM,slat))
+$(UNIT_BUILD)/test_slat: $(wildcard kernel/ept/*.h)
+unit-build: $(UNIT_BUILD)/test_slat
+
+# ---- guest_walk, mmio_decode: the core's guest page walker and MMIO decoder ----
+# A separate block, as the one above: it adds its programs to the lists after
+# they were expanded, so it names its binaries for unit-build itself.
+UNIT_TESTS             += guest_walk mmio_decode
+UNIT_SRCS_guest_walk   := kernel/guest_walk.c
+UNIT_SRCS_mmio_decode  := kernel/mmio_decode.c
+UNIT_BINS              += $(UNIT_BUILD)/test_guest_walk $(UNIT_BUILD)/test_mmio_decode
+$(eval $(call UNIT_PROGRAM,guest_walk))
+$(eval $(call UNIT_PROGRAM,mmio_decode))
+unit-build: $(UNIT_BUILD)/test_guest_walk $(UNIT_BUILD)/test_mmio_decode
