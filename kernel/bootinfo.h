@@ -21,8 +21,8 @@
 #define MULTIBOOT2_BOOT_MAGIC 0x36d76289u /* Multiboot2 spec, section 3.3 */
 
 struct boot_module {
-    uint64_t start; /* physical, inclusive */
-    uint64_t end;   /* physical, exclusive; end == start for an empty module */
+    uint64_t start;                  /* physical, inclusive */
+    uint64_t end;                    /* physical, exclusive; end == start for an empty module */
     char name[BOOT_MODULE_NAME_MAX]; /* last word of the module's command line */
 };
 

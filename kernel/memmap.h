@@ -12,8 +12,8 @@
 
 #include "diag.h"
 
-#define MEMMAP_MAX   160
-#define MEMMAP_PAGE  4096ull
+#define MEMMAP_MAX  160
+#define MEMMAP_PAGE 4096ull
 
 /* Ordered from least to most restrictive: where ranges overlap, the higher
  * value wins (so reserved beats usable, never the other way round). The

@@ -285,7 +285,7 @@ static void seeds_guest_walk(void)
     uint64_t lin4 = (1ull << 39) | (2ull << 30) | (3ull << 21) | (4ull << 12) | 0x800;
     gw_header(GW_CR0_PG, 0, 0x20, GW_EFER_LMA, lin4, 0x14, 4);
     put64(GW_RAM + 1 * 8, 0x1000 | GW_P_RW_US);
-    put64(GW_RAM + 0x1000 + 2 * 8, 0x0000 | GW_P_RW_US);
+    put64(GW_RAM + 0x1000 + 2 * 8, GW_P_RW_US) /* frame 0 */;
     put64(GW_RAM + 3 * 8, 0x1000 | GW_P_RW_US);
     put64(GW_RAM + 0x1000 + 4 * 8, 0x1000 | GW_P_RW_US);
     save_blob("guest_walk", "long4");
@@ -293,7 +293,7 @@ static void seeds_guest_walk(void)
     put64(32, lin4 | (6ull << 48));
     put64(8, 0x1000);
     put64(16, 0x20 | (1ull << 12));
-    put64(GW_RAM + 0x1000 + 6 * 8, 0x0000 | GW_P_RW_US);
+    put64(GW_RAM + 0x1000 + 6 * 8, GW_P_RW_US) /* frame 0 */;
     put8(43, 5);
     save_blob("guest_walk", "long5");
     /* 1 GiB page at 1 GiB, read through the RAM alias. */
@@ -304,7 +304,7 @@ static void seeds_guest_walk(void)
     /* PAE: PDPT at 0x20, PD at 0, PT at 0x1000, XD on the PTE. */
     gw_header(GW_CR0_PG, 0x20, 0x20, 1ull << 11, (3u << 30) | (1u << 21) | (5u << 12) | 0x800, 0x10,
               3);
-    put64(GW_RAM + 0x20 + 3 * 8, 0x0000 | 1);
+    put64(GW_RAM + 0x20 + 3 * 8, 1); /* frame 0, present */
     put64(GW_RAM + 1 * 8, 0x1000 | GW_P_RW_US);
     put64(GW_RAM + 0x1000 + 5 * 8, 0x1000 | GW_P_RW_US | (1ull << 63));
     save_blob("guest_walk", "pae-xd");
