@@ -180,7 +180,10 @@ static void flush(uint64_t root, uint64_t va)
         invlpg(va);
 }
 
-int paging_unmap(uint64_t root, uint64_t va, uint64_t size)
+/* Calls apply on every mapped leaf in [va, va+size), splitting large pages
+ * that straddle the edges first; unmapped parts are skipped. */
+static int for_each_leaf(uint64_t root, uint64_t va, uint64_t size,
+                         void (*apply)(uint64_t *leaf, uint64_t flags), uint64_t flags)
 {
     int err = check_range(va, size);
     while (!err && size) {
@@ -188,7 +191,7 @@ int paging_unmap(uint64_t root, uint64_t va, uint64_t size)
         uint64_t *leaf = find_leaf(root, va, size, true, &level, &err);
         uint64_t step = leaf ? level_size(level) : PAGE_SIZE_4K;
         if (leaf) {
-            *leaf = 0;
+            apply(leaf, flags);
             flush(root, va);
         }
         va += step;
@@ -197,22 +200,25 @@ int paging_unmap(uint64_t root, uint64_t va, uint64_t size)
     return err;
 }
 
+static void clear_leaf(uint64_t *leaf, uint64_t flags)
+{
+    (void)flags;
+    *leaf = 0;
+}
+
+static void set_leaf_attributes(uint64_t *leaf, uint64_t flags)
+{
+    *leaf = (*leaf & ~(ATTR_MASK | PT_PRESENT)) | leaf_attrs(flags);
+}
+
+int paging_unmap(uint64_t root, uint64_t va, uint64_t size)
+{
+    return for_each_leaf(root, va, size, clear_leaf, 0);
+}
+
 int paging_protect(uint64_t root, uint64_t va, uint64_t size, uint64_t flags)
 {
-    int err = check_range(va, size);
-    while (!err && size) {
-        int level = 0;
-        uint64_t *leaf = find_leaf(root, va, size, true, &level, &err);
-        uint64_t step = leaf ? level_size(level) : PAGE_SIZE_4K;
-        if (leaf) {
-            uint64_t keep = *leaf & ~(ATTR_MASK | PT_PRESENT);
-            *leaf = keep | leaf_attrs(flags);
-            flush(root, va);
-        }
-        va += step;
-        size = size > step ? size - step : 0;
-    }
-    return err;
+    return for_each_leaf(root, va, size, set_leaf_attributes, flags);
 }
 
 bool paging_lookup(uint64_t root, uint64_t va, uint64_t *pa, uint64_t *flags, uint64_t *page_size)

@@ -11,6 +11,7 @@
 #include "pmm.h"
 #include "svm/svm_internal.h"
 #include "svm/vmcb.h"
+#include "vcpu_regs.h"
 
 #define IOPM_ORDER   2 /* 12 KiB used (APM 15.10.1) */
 #define MSRPM_ORDER  1 /* 8 KiB (APM 15.11) */
@@ -223,49 +224,16 @@ void svm_vcpu_run(struct vcpu *v, struct vm_exit *exit)
 void svm_get_regs(struct vcpu *v, struct vcpu_regs *r)
 {
     const struct vmcb_save *s = &svm_of(v)->vmcb->save;
-    const struct guest_gprs *g = &v->gprs;
-    *r = (struct vcpu_regs){
-        .rax = g->rax,
-        .rbx = g->rbx,
-        .rcx = g->rcx,
-        .rdx = g->rdx,
-        .rsi = g->rsi,
-        .rdi = g->rdi,
-        .rsp = s->rsp,
-        .rbp = g->rbp,
-        .r8 = g->r8,
-        .r9 = g->r9,
-        .r10 = g->r10,
-        .r11 = g->r11,
-        .r12 = g->r12,
-        .r13 = g->r13,
-        .r14 = g->r14,
-        .r15 = g->r15,
-        .rip = s->rip,
-        .rflags = s->rflags,
-    };
+    vcpu_regs_from_gprs(&v->gprs, r);
+    r->rsp = s->rsp;
+    r->rip = s->rip;
+    r->rflags = s->rflags;
 }
 
 void svm_set_regs(struct vcpu *v, const struct vcpu_regs *r)
 {
     struct vmcb_save *s = &svm_of(v)->vmcb->save;
-    v->gprs = (struct guest_gprs){
-        .rax = r->rax,
-        .rbx = r->rbx,
-        .rcx = r->rcx,
-        .rdx = r->rdx,
-        .rsi = r->rsi,
-        .rdi = r->rdi,
-        .rbp = r->rbp,
-        .r8 = r->r8,
-        .r9 = r->r9,
-        .r10 = r->r10,
-        .r11 = r->r11,
-        .r12 = r->r12,
-        .r13 = r->r13,
-        .r14 = r->r14,
-        .r15 = r->r15,
-    };
+    gprs_from_vcpu_regs(r, &v->gprs);
     s->rsp = r->rsp;
     s->rip = r->rip;
     s->rflags = r->rflags | RESET_RFLAGS; /* bit 1 is always set */

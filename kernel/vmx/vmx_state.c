@@ -9,6 +9,7 @@
 #include "cpu.h"
 #include "layout.h"
 #include "vmx/vmcs.h"
+#include "vcpu_regs.h"
 #include "vmx/vmx_internal.h"
 
 /* RFLAGS bits software may set; bit 1 reads as 1 (SDM Vol. 1 3.4.3). */
@@ -22,24 +23,7 @@
 
 void vmx_get_regs(struct vcpu *v, struct vcpu_regs *r)
 {
-    const struct guest_gprs *g = &v->gprs;
-    *r = (struct vcpu_regs){
-        .rax = g->rax,
-        .rbx = g->rbx,
-        .rcx = g->rcx,
-        .rdx = g->rdx,
-        .rsi = g->rsi,
-        .rdi = g->rdi,
-        .rbp = g->rbp,
-        .r8 = g->r8,
-        .r9 = g->r9,
-        .r10 = g->r10,
-        .r11 = g->r11,
-        .r12 = g->r12,
-        .r13 = g->r13,
-        .r14 = g->r14,
-        .r15 = g->r15,
-    };
+    vcpu_regs_from_gprs(&v->gprs, r);
     uint64_t flags = irq_save();
     if (vmx_vmcs_load(v->backend) == 0) {
         r->rsp = vmcs_read(VMCS_GUEST_RSP);
@@ -53,23 +37,7 @@ void vmx_get_regs(struct vcpu *v, struct vcpu_regs *r)
  * bit 1 set). */
 void vmx_set_regs(struct vcpu *v, const struct vcpu_regs *r)
 {
-    v->gprs = (struct guest_gprs){
-        .rax = r->rax,
-        .rbx = r->rbx,
-        .rcx = r->rcx,
-        .rdx = r->rdx,
-        .rsi = r->rsi,
-        .rdi = r->rdi,
-        .rbp = r->rbp,
-        .r8 = r->r8,
-        .r9 = r->r9,
-        .r10 = r->r10,
-        .r11 = r->r11,
-        .r12 = r->r12,
-        .r13 = r->r13,
-        .r14 = r->r14,
-        .r15 = r->r15,
-    };
+    gprs_from_vcpu_regs(r, &v->gprs);
     uint64_t flags = irq_save();
     if (vmx_vmcs_load(v->backend) == 0) {
         vmcs_write(VMCS_GUEST_RSP, r->rsp);
