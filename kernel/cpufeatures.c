@@ -8,6 +8,8 @@ struct cpu_features cpu_features;
 /* CPUID bit positions. */
 #define CPUID1_ECX_X2APIC       (1u << 21)
 #define CPUID1_ECX_TSC_DEADLINE (1u << 24)
+#define CPUID1_ECX_XSAVE        (1u << 26)
+#define CPUID1_ECX_AVX          (1u << 28)
 #define CPUID1_EDX_PGE          (1u << 13)
 #define CPUID1_EDX_APIC         (1u << 9)
 #define CPUIDX1_EDX_NX          (1u << 20)
@@ -55,6 +57,8 @@ void cpu_features_detect(void)
         f->model |= ((r.eax >> 16) & 0xf) << 4;
     f->x2apic = r.ecx & CPUID1_ECX_X2APIC;
     f->tsc_deadline = r.ecx & CPUID1_ECX_TSC_DEADLINE;
+    f->xsave = r.ecx & CPUID1_ECX_XSAVE;
+    f->avx = r.ecx & CPUID1_ECX_AVX;
     f->pge = r.edx & CPUID1_EDX_PGE;
     f->apic = r.edx & CPUID1_EDX_APIC;
 

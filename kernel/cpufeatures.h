@@ -11,7 +11,7 @@ struct cpu_features {
     char brand[49];
     uint32_t max_leaf, max_ext_leaf;
     uint32_t family, model, stepping;
-    bool nx, page1g, pge, x2apic, tsc_deadline, invariant_tsc, apic;
+    bool nx, page1g, pge, x2apic, tsc_deadline, invariant_tsc, apic, xsave, avx;
     uint8_t phys_addr_bits;
     /* TSC frequency from CPUID 0x15 (exact) or 0x16 (nominal), 0 if neither. */
     uint64_t tsc_hz_cpuid;

@@ -11,7 +11,16 @@
 #define KEEL_CPUID_FEATURES_LEAF  0x40000001u
 #define KEEL_CPUID_MAX_LEAF       KEEL_CPUID_FEATURES_LEAF
 
-/* What CPUID(leaf, subleaf) returns to vCPU number vcpu_id. */
-struct cpuid_regs cpuid_policy(uint32_t leaf, uint32_t subleaf, unsigned vcpu_id);
+#include <stdbool.h>
+
+/* What the policy needs to know of the asking vCPU. */
+struct cpuid_guest {
+    unsigned vcpu_id;
+    bool osxsave;          /* the guest's CR4.OSXSAVE (leaf 1 only) */
+    uint64_t xcr0_allowed; /* state components offered (0: no XSAVE) */
+};
+
+/* What CPUID(leaf, subleaf) returns to that vCPU. */
+struct cpuid_regs cpuid_policy(uint32_t leaf, uint32_t subleaf, const struct cpuid_guest *g);
 
 #endif

@@ -143,7 +143,8 @@ struct vcpu {
     struct vm *vm;
     unsigned id;
     void *backend;      /* the VMCS / VMCB and its companions, backend-private */
-    void *fpu_state;    /* FXSAVE area (512 bytes, 16-byte aligned) */
+    void *fpu_state;    /* XSAVE (or FXSAVE) area, 64-byte aligned (guest_fpu.c) */
+    uint64_t xcr0;      /* the guest's XCR0 */
     uint64_t guest_pat; /* IA32_PAT as the guest last wrote it */
     bool halted;
     bool stop_requested;

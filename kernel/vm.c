@@ -9,7 +9,6 @@
 #include "spinlock.h"
 #include "virt.h"
 
-#define FPU_AREA_SIZE 512
 #define MAX_RAM_ORDER 18 /* 1 GiB in 4 KiB frames */
 
 static struct spinlock vm_lock = SPINLOCK_INIT;
@@ -152,21 +151,17 @@ void vm_destroy(struct vm *vm)
 struct vcpu *vcpu_create(struct vm *vm, unsigned id)
 {
     struct vcpu *v = kzalloc(sizeof(*v));
-    void *fpu = v ? kzalloc(FPU_AREA_SIZE) : 0;
-    if (!fpu) {
+    if (!v)
+        return 0;
+    v->vm = vm;
+    v->id = id;
+    v->guest_pat = 0x0007040600070406ull; /* power-on value (SDM Vol. 3A 13.12.4) */
+    if (guest_fpu_create(v) < 0) {
         kfree(v);
         return 0;
     }
-    v->vm = vm;
-    v->id = id;
-    v->fpu_state = fpu;
-    v->guest_pat = 0x0007040600070406ull; /* power-on value (SDM Vol. 3A 13.12.4) */
-    /* x87 and SSE at their reset values (SDM Vol. 1 table 8-... FCW 0x37f,
-     * MXCSR 0x1f80 in the FXSAVE image at offsets 0 and 24). */
-    *(uint16_t *)fpu = 0x37f;
-    *(uint32_t *)((char *)fpu + 24) = 0x1f80;
     if (virt->vcpu_create(v) < 0) {
-        kfree(fpu);
+        guest_fpu_destroy(v);
         kfree(v);
         return 0;
     }
@@ -177,8 +172,7 @@ void vcpu_destroy(struct vcpu *v)
 {
     if (!v)
         return;
-    guest_fpu_forget(v);
     virt->vcpu_destroy(v);
-    kfree(v->fpu_state);
+    guest_fpu_destroy(v);
     kfree(v);
 }

@@ -12,9 +12,10 @@
 #include "vm.h"
 #include "vm_exit.h"
 
-#define VEC_UD 6
-#define VEC_GP 13
-#define VEC_PF 14
+#define VEC_UD          6
+#define VEC_GP          13
+#define VEC_PF          14
+#define CR4_OSXSAVE_BIT (1ull << 18)
 
 void vcpu_request_stop(struct vcpu *v, uint64_t code)
 {
@@ -69,13 +70,35 @@ static void deliver_interrupts(struct vcpu *v)
 
 static void handle_cpuid(struct vcpu *v, const struct vm_exit *e)
 {
-    struct cpuid_regs r = cpuid_policy((uint32_t)v->gprs.rax, (uint32_t)v->gprs.rcx, v->id);
+    uint32_t leaf = (uint32_t)v->gprs.rax;
+    struct cpuid_guest guest = {.vcpu_id = v->id, .xcr0_allowed = guest_fpu_xcr0_allowed()};
+    if (leaf == 1) { /* OSXSAVE mirrors the guest's CR4 */
+        struct vcpu_sregs s;
+        virt->get_sregs(v, &s);
+        guest.osxsave = s.cr4 & CR4_OSXSAVE_BIT;
+    }
+    struct cpuid_regs r = cpuid_policy(leaf, (uint32_t)v->gprs.rcx, &guest);
     v->gprs.rax = r.eax;
     v->gprs.rbx = r.ebx;
     v->gprs.rcx = r.ecx;
     v->gprs.rdx = r.edx;
     virt->skip_instruction(v, e->insn_len);
     v->stats.cpuid++;
+}
+
+/* XSETBV always exits on VMX and is intercepted on SVM: the guest's XCR0
+ * is switched with its state (guest_fpu.c), never the host's by accident. */
+static void handle_xsetbv(struct vcpu *v, const struct vm_exit *e)
+{
+    struct vcpu_sregs s;
+    virt->get_sregs(v, &s);
+    uint64_t value = (v->gprs.rdx << 32) | (uint32_t)v->gprs.rax;
+    int vector =
+        guest_fpu_xsetbv(v, (uint32_t)v->gprs.rcx, value, s.cr4 & CR4_OSXSAVE_BIT, s.ss.dpl == 0);
+    if (vector)
+        vcpu_queue_exception(v, (uint8_t)vector, vector == VEC_GP, 0);
+    else
+        virt->skip_instruction(v, e->insn_len);
 }
 
 static bool stop_with(struct vcpu_stop *stop, enum vcpu_stop_reason why, const struct vm_exit *e)
@@ -119,8 +142,10 @@ static bool handle_exit(struct vcpu *v, const struct vm_device_ops *dev, const s
         return stop_with(stop, VCPU_STOP_SHUTDOWN, e);
     case VM_EXIT_INVALID_STATE:
         return stop_with(stop, VCPU_STOP_INVALID_STATE, e);
-    case VM_EXIT_HYPERCALL:
     case VM_EXIT_XSETBV:
+        handle_xsetbv(v, e);
+        return false;
+    case VM_EXIT_HYPERCALL:
     case VM_EXIT_INVALID_OPCODE:
         /* No hypercalls, no XSAVE, no nested virtualization for guests yet:
          * what a CPU without them would do. */
