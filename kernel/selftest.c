@@ -92,12 +92,13 @@ static void report(const struct guest_spec *g, const char *vm_name, bool ok,
 {
     if (ok) {
         pr_info("selftest: %s passed (%s; %llu exits: %llu io, %llu mmio, %llu cpuid, %llu msr, "
-                "%llu hlt, %llu injected)",
+                "%llu hlt, %llu injected, %llu RAM faults)",
                 vm_name, stop_reason_name(stop->reason), (unsigned long long)st->exits,
                 (unsigned long long)st->io, (unsigned long long)(st->mmio + st->outside_memory),
                 (unsigned long long)st->cpuid, (unsigned long long)st->msr,
                 (unsigned long long)st->hlt,
-                (unsigned long long)(st->injected_interrupts + st->injected_exceptions));
+                (unsigned long long)(st->injected_interrupts + st->injected_exceptions),
+                (unsigned long long)st->ram_mapped);
         return;
     }
     pr_err("selftest: %s (%s) FAILED: %s, result %s%u, last checkpoint %u, rip 0x%llx, exit "

@@ -120,6 +120,7 @@ struct vcpu_event {
 struct vcpu_stats {
     uint64_t exits, hlt, irq, irq_window, io, mmio, cpuid, msr, slat_fault;
     uint64_t outside_memory; /* accesses to guest-physical addresses nothing backs */
+    uint64_t ram_mapped;     /* faults that mapped guest RAM on first touch */
     uint64_t injected_interrupts, injected_exceptions, emulated_instructions;
 };
 

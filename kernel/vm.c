@@ -92,13 +92,9 @@ int vm_add_ram(struct vm *vm, uint64_t gpa, uint64_t size)
     struct memslot *slot = free_slot(vm);
     if (!slot)
         return -1;
-    uint64_t hpa = pmm_alloc_pages(order);
+    uint64_t hpa = pmm_alloc_pages(order); /* zeroed; mapped on first touch */
     if (!hpa)
         return -1;
-    if (slat_map(&vm->slat, gpa, hpa, size, SLAT_RWX, SLAT_MT_WB) != SLAT_OK) {
-        pmm_free_pages(hpa, order);
-        return -1;
-    }
     *slot =
         (struct memslot){.gpa = gpa, .size = size, .hpa = hpa, .in_use = true, .owns_memory = true};
     return 0;
@@ -119,12 +115,40 @@ int vm_add_alias(struct vm *vm, uint64_t alias_gpa, uint64_t source_gpa, uint64_
 {
     uint64_t hpa = ram_hpa(vm, source_gpa, size);
     struct memslot *slot = free_slot(vm);
-    if (!hpa || !slot)
-        return -1;
-    if (slat_map(&vm->slat, alias_gpa, hpa, size, SLAT_RWX, SLAT_MT_WB) != SLAT_OK)
+    if (!hpa || !slot || (alias_gpa & (PAGE_SIZE - 1)) || (size & (PAGE_SIZE - 1)))
         return -1;
     *slot = (struct memslot){.gpa = alias_gpa, .size = size, .hpa = hpa, .in_use = true};
     return 0;
+}
+
+static const struct memslot *slot_of(const struct vm *vm, uint64_t gpa)
+{
+    for (unsigned i = 0; i < VM_MAX_SLOTS; i++) {
+        const struct memslot *s = &vm->slots[i];
+        if (s->in_use && gpa >= s->gpa && gpa - s->gpa < s->size)
+            return s;
+    }
+    return 0;
+}
+
+int vm_map_on_fault(struct vm *vm, uint64_t gpa)
+{
+    const struct memslot *s = slot_of(vm, gpa);
+    if (!s)
+        return VM_FAULT_NOT_RAM;
+    if (slat_lookup(&vm->slat, gpa, 0, 0, 0, 0))
+        return VM_FAULT_PERMISSION;
+    static const uint64_t sizes[] = {1ull << 30, 1ull << 21, PAGE_SIZE};
+    for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        uint64_t size = sizes[i];
+        uint64_t base = gpa & ~(size - 1);
+        uint64_t hpa = s->hpa + (base - s->gpa);
+        if (base < s->gpa || base + size > s->gpa + s->size || (hpa & (size - 1)))
+            continue; /* the block leaves the slot, or the backing is not aligned */
+        if (slat_map(&vm->slat, base, hpa, size, SLAT_RWX, SLAT_MT_WB) == SLAT_OK)
+            return VM_FAULT_MAPPED;
+    }
+    return VM_FAULT_NO_MEMORY;
 }
 
 void *vm_guest_ram(struct vm *vm, uint64_t gpa, uint64_t len)

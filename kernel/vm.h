@@ -53,6 +53,16 @@ int vm_add_ram(struct vm *vm, uint64_t gpa, uint64_t size);
 /* Maps [alias_gpa, +size) to the host memory behind [source_gpa, +size). */
 int vm_add_alias(struct vm *vm, uint64_t alias_gpa, uint64_t source_gpa, uint64_t size);
 
+/* Guest RAM is mapped into the second-level table on first touch, with the
+ * largest page that fits the slot and its backing. */
+enum vm_fault_result {
+    VM_FAULT_MAPPED,     /* RAM not yet mapped: it is now, re-enter the guest */
+    VM_FAULT_NOT_RAM,    /* MMIO or outside guest memory */
+    VM_FAULT_PERMISSION, /* RAM already mapped: an access its rights forbid */
+    VM_FAULT_NO_MEMORY,  /* no frame for the tables */
+};
+int vm_map_on_fault(struct vm *vm, uint64_t gpa);
+
 /* Host address of guest RAM [gpa, gpa+len), or NULL if not all RAM. */
 void *vm_guest_ram(struct vm *vm, uint64_t gpa, uint64_t len);
 

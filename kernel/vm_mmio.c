@@ -1,11 +1,10 @@
 /*
- * Nested page faults (EPT violations): guest RAM is mapped up front, so a
- * fault is an access to MMIO (a device claims the address) or outside guest
- * memory (nothing does: reads give all ones, writes are dropped, as on a PC
- * bus). Either way the core fetches the instruction through the guest's page
- * tables, decodes the simple mov forms (kernel/mmio_decode.h lists them) and
- * carries the access out; anything else stops the vCPU with the instruction
- * bytes rather than guessing.
+ * Nested page faults (EPT violations): guest RAM not yet mapped is mapped
+ * (first touch); any other fault is an access to MMIO (a device claims the
+ * address) or outside guest memory (nothing does: reads give all ones, writes are dropped, as on a
+ * PC bus). Either way the core fetches the instruction through the guest's page tables, decodes the
+ * simple mov forms (kernel/mmio_decode.h lists them) and carries the access out; anything else
+ * stops the vCPU with the instruction bytes rather than guessing.
  */
 #include "kstring.h"
 #include "mmio_decode.h"
@@ -41,8 +40,14 @@ static bool stop_undecoded(struct vcpu_stop *stop, const struct vm_exit *e, cons
 bool vm_exit_slat_fault(struct vcpu *v, const struct vm_device_ops *dev, const struct vm_exit *e,
                         struct vcpu_stop *stop)
 {
-    if (vm_guest_ram(v->vm, e->slat.gpa, 1)) {
-        /* RAM is mapped with all rights: a fault there is a core bug. */
+    int fault = vm_map_on_fault(v->vm, e->slat.gpa);
+    if (fault == VM_FAULT_MAPPED) {
+        v->stats.ram_mapped++;
+        return false;
+    }
+    if (fault != VM_FAULT_NOT_RAM) {
+        /* RAM is mapped with all rights (no dirty logging yet), or the
+         * tables are out of memory: stop rather than loop. */
         stop->reason = VCPU_STOP_UNHANDLED;
         stop->code = e->slat.gpa;
         stop->rip = e->rip;
