@@ -14,6 +14,11 @@ bool vm_exit_msr(struct vcpu *v, const struct vm_exit *e);
 bool vm_exit_slat_fault(struct vcpu *v, const struct vm_device_ops *dev, const struct vm_exit *e,
                         struct vcpu_stop *stop);
 
+/* Sets e->insn_len for an instruction exit whose backend left it 0, from the
+ * instruction's bytes. Returns false when they cannot be read or are not the
+ * instruction the exit names (the vCPU then stops). */
+bool vm_fill_insn_length(struct vcpu *v, struct vm_exit *e);
+
 /* The guest's paging state, for walks of its page tables. */
 void vm_guest_paging(struct vcpu *v, const struct vcpu_sregs *s, struct guest_paging_state *st);
 

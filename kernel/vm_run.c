@@ -110,9 +110,11 @@ static bool stop_with(struct vcpu_stop *stop, enum vcpu_stop_reason why, const s
 }
 
 /* Handles one exit; returns true when the vCPU stops. */
-static bool handle_exit(struct vcpu *v, const struct vm_device_ops *dev, const struct vm_exit *e,
+static bool handle_exit(struct vcpu *v, const struct vm_device_ops *dev, struct vm_exit *e,
                         struct vcpu_stop *stop)
 {
+    if (!vm_fill_insn_length(v, e))
+        return stop_with(stop, VCPU_STOP_UNHANDLED, e);
     switch (e->reason) {
     case VM_EXIT_CPUID:
         handle_cpuid(v, e);

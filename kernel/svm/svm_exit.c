@@ -1,20 +1,11 @@
 /*
  * SVM exit decoding into the generic struct vm_exit (AMD APM Vol. 2
  * appendix C exit codes; 15.10.2 IOIO EXITINFO1; 15.25.6 nested page fault
- * EXITINFO1/2; 15.11 MSR EXITINFO1). Without NRIP save (QEMU TCG) the length
- * of each intercepted instruction is its architectural encoding's (DESIGN.md
- * section 8); IOIO gives the next RIP in EXITINFO2.
+ * EXITINFO1/2; 15.11 MSR EXITINFO1). IOIO gives the next RIP in
+ * EXITINFO2; other instruction lengths come from NRIP save where the CPU
+ * has it (QEMU TCG does not: DESIGN.md section 8), else from the core.
  */
 #include "svm/svm_internal.h"
-
-/* Encoded lengths without prefixes (SDM Vol. 2): CPUID 0F A2, HLT F4,
- * RDMSR 0F 32 / WRMSR 0F 30, INVD 0F 08, VMMCALL 0F 01 D9, XSETBV 0F 01 D1. */
-#define LEN_CPUID   2
-#define LEN_HLT     1
-#define LEN_MSR     2
-#define LEN_INVD    2
-#define LEN_VMMCALL 3
-#define LEN_XSETBV  3
 
 #define IOIO_IN       (1ull << 0)
 #define IOIO_STRING   (1ull << 2)
@@ -25,11 +16,13 @@
 #define NPF_FETCH     (1ull << 4)
 #define NPF_FINAL_GPA (1ull << 32)
 
-static uint32_t insn_len(const struct vmcb *vmcb, uint32_t architectural)
+/* With NRIP save the CPU reports the next RIP; without it 0, and the core
+ * decodes the instruction's bytes (kernel/vm_insn.c), so prefixes count. */
+static uint32_t insn_len(const struct vmcb *vmcb)
 {
     if ((svm_features & SVM_FEATURE_NRIP_SAVE) && vmcb->control.next_rip > vmcb->save.rip)
         return (uint32_t)(vmcb->control.next_rip - vmcb->save.rip);
-    return architectural;
+    return 0;
 }
 
 static void decode_ioio(const struct vmcb *vmcb, struct vm_exit *e)
@@ -70,11 +63,11 @@ void svm_decode_exit(struct vcpu *v, struct vm_exit *e)
         break;
     case SVM_EXIT_CPUID:
         e->reason = VM_EXIT_CPUID;
-        e->insn_len = insn_len(vmcb, LEN_CPUID);
+        e->insn_len = insn_len(vmcb);
         break;
     case SVM_EXIT_HLT:
         e->reason = VM_EXIT_HLT;
-        e->insn_len = insn_len(vmcb, LEN_HLT);
+        e->insn_len = insn_len(vmcb);
         break;
     case SVM_EXIT_IOIO:
         decode_ioio(vmcb, e);
@@ -83,18 +76,18 @@ void svm_decode_exit(struct vcpu *v, struct vm_exit *e)
         e->reason = vmcb->control.exit_info1 ? VM_EXIT_MSR_WRITE : VM_EXIT_MSR_READ;
         e->msr.index = (uint32_t)v->gprs.rcx;
         e->msr.value = (v->gprs.rdx << 32) | (uint32_t)v->gprs.rax;
-        e->insn_len = insn_len(vmcb, LEN_MSR);
+        e->insn_len = insn_len(vmcb);
         break;
     case SVM_EXIT_SHUTDOWN:
         e->reason = VM_EXIT_SHUTDOWN;
         break;
     case SVM_EXIT_VMMCALL:
         e->reason = VM_EXIT_HYPERCALL;
-        e->insn_len = insn_len(vmcb, LEN_VMMCALL);
+        e->insn_len = insn_len(vmcb);
         break;
     case SVM_EXIT_XSETBV:
         e->reason = VM_EXIT_XSETBV;
-        e->insn_len = insn_len(vmcb, LEN_XSETBV);
+        e->insn_len = insn_len(vmcb);
         break;
     case SVM_EXIT_NPF:
         decode_npf(vmcb, e);

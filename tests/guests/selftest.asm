@@ -267,13 +267,21 @@ HV_CHECK 9, "CPUID.80000001: SVM clear, long mode set"
     FAIL_IF nc
 END_CHECK
 
-HV_CHECK 10, "CPUID.40000000: max leaf 0x40000001, signature KeelKeelKeel"
+HV_CHECK 10, "CPUID.40000000: max leaf 0x40000001, signature KeelKeelKeel; prefixed CPUID"
     mov eax, 0x40000000
     cpuid
     EXPECT eax, 0x40000001
     EXPECT ebx, 'Keel'
     EXPECT ecx, 'Keel'
     EXPECT edx, 'Keel'
+    ; The same with two prefixes: the host must step over all four bytes
+    ; (without NRIP save it decodes them), landing on the MOV below.
+    mov eax, 0x40000000
+    xor ebx, ebx
+    db 0x2e, 0x66, 0x0f, 0xa2           ; cs o16 cpuid
+    mov esi, 0x600D600D
+    EXPECT esi, 0x600D600D
+    EXPECT ebx, 'Keel'
 END_CHECK
 
 CHECK 11, "the image reads the same at 0xf0000 and 0xffff0000"

@@ -23,15 +23,19 @@ UNIT_SANITIZER_ENV := ASAN_OPTIONS=exitcode=86:detect_leaks=1 \
 # Built into every test program; kernel/string.c is not: the host C library
 # provides what kstring.h declares.
 UNIT_COMMON  := kernel/fmt.c kernel/diag.c kernel/strutil.c
-UNIT_HEADERS := $(wildcard kernel/*.h tests/unit/*.h)
+UNIT_HEADERS := $(wildcard kernel/*.h kernel/ept/*.h tests/unit/*.h)
 
-UNIT_TESTS := memmap buddy cmdline bootinfo acpi fmt
-UNIT_SRCS_memmap   := kernel/memmap.c
-UNIT_SRCS_buddy    := kernel/buddy.c
-UNIT_SRCS_cmdline  := kernel/cmdline.c
-UNIT_SRCS_bootinfo := kernel/bootinfo.c kernel/multiboot1.c kernel/multiboot2.c kernel/memmap.c
-UNIT_SRCS_acpi     := kernel/acpi_tables.c kernel/acpi_madt.c kernel/acpi_timers.c
-UNIT_SRCS_fmt      :=
+UNIT_TESTS := memmap buddy cmdline bootinfo acpi fmt slat guest_walk mmio_decode insn_length
+UNIT_SRCS_memmap      := kernel/memmap.c
+UNIT_SRCS_buddy       := kernel/buddy.c
+UNIT_SRCS_cmdline     := kernel/cmdline.c
+UNIT_SRCS_bootinfo    := kernel/bootinfo.c kernel/multiboot1.c kernel/multiboot2.c kernel/memmap.c
+UNIT_SRCS_acpi        := kernel/acpi_tables.c kernel/acpi_madt.c kernel/acpi_timers.c
+UNIT_SRCS_fmt         :=
+UNIT_SRCS_slat        := kernel/ept/slat.c kernel/ept/slat_format.c
+UNIT_SRCS_guest_walk  := kernel/guest_walk.c
+UNIT_SRCS_mmio_decode := kernel/mmio_decode.c
+UNIT_SRCS_insn_length := kernel/insn_length.c
 
 UNIT_BINS := $(UNIT_TESTS:%=$(UNIT_BUILD)/test_%)
 
@@ -82,23 +86,3 @@ unit-tests:
 	echo "unit: $$pass passed, $$fail failed"; \
 	[ $$fail -eq 0 ]
 
-# ---- slat: kernel/ept/ second-level address translation (EPT and NPT) ----
-# A separate block: it adds its program to the lists above after they were
-# expanded, so it names its binary for unit-build itself.
-UNIT_TESTS     += slat
-UNIT_SRCS_slat := kernel/ept/slat.c kernel/ept/slat_format.c
-UNIT_BINS      += $(UNIT_BUILD)/test_slat
-$(eval $(call UNIT_PROGRAM,slat))
-$(UNIT_BUILD)/test_slat: $(wildcard kernel/ept/*.h)
-unit-build: $(UNIT_BUILD)/test_slat
-
-# ---- guest_walk, mmio_decode: the core's guest page walker and MMIO decoder ----
-# A separate block, as the one above: it adds its programs to the lists after
-# they were expanded, so it names its binaries for unit-build itself.
-UNIT_TESTS             += guest_walk mmio_decode
-UNIT_SRCS_guest_walk   := kernel/guest_walk.c
-UNIT_SRCS_mmio_decode  := kernel/mmio_decode.c
-UNIT_BINS              += $(UNIT_BUILD)/test_guest_walk $(UNIT_BUILD)/test_mmio_decode
-$(eval $(call UNIT_PROGRAM,guest_walk))
-$(eval $(call UNIT_PROGRAM,mmio_decode))
-unit-build: $(UNIT_BUILD)/test_guest_walk $(UNIT_BUILD)/test_mmio_decode
