@@ -54,8 +54,7 @@ static void print_cpu(void)
     pr_info("cpu: features:%s%s%s%s%s%s%s%s, %u physical address bits", f->nx ? " nx" : "",
             f->page1g ? " 1g-pages" : "", f->pge ? " pge" : "", f->x2apic ? " x2apic" : "",
             f->tsc_deadline ? " tsc-deadline" : "", f->invariant_tsc ? " invariant-tsc" : "",
-            f->xsave ? " xsave" : "", f->avx ? " avx" : "",
-            f->phys_addr_bits);
+            f->xsave ? " xsave" : "", f->avx ? " avx" : "", f->phys_addr_bits);
 }
 
 static void print_modules(void)
