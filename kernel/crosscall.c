@@ -3,6 +3,7 @@
 #include "cpu.h"
 #include "panic.h"
 #include "percpu.h"
+#include "sched/sched.h"
 #include "smp.h"
 #include "spinlock.h"
 #include "time.h"
@@ -131,6 +132,11 @@ void cpu_idle_loop(void)
     for (;;) {
         irq_disable();
         void (*fn)(void *) = __atomic_load_n(&me->work.fn, __ATOMIC_ACQUIRE);
+        if (!fn && sched_has_runnable()) {
+            irq_enable();
+            schedule();
+            continue;
+        }
         if (!fn) {
             /* STI's shadow covers HLT: a wake-up IPI cannot slip in between. */
             __asm__ volatile("sti; hlt" ::: "memory");

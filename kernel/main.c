@@ -17,7 +17,10 @@
 #include "memory.h"
 #include "percpu.h"
 #include "physmem_reader.h"
+#include "partition.h"
 #include "printk.h"
+#include "sched/thread.h"
+#include "syscall.h"
 #include "selftest.h"
 #include "smp.h"
 #include "time.h"
@@ -76,6 +79,20 @@ static void deliberate_fault(void)
     *unmapped = 0x4b45454c;
 }
 
+/* The root partition comes from the boot module named "init"
+ * (DESIGN.md section 3); without one the core idles with the console on. */
+static void start_root_partition(void)
+{
+    const struct boot_module *init = bootinfo_find_module(&boot_info, "init");
+    if (!init) {
+        pr_info("keel: no boot module named 'init': no partitions to start");
+        return;
+    }
+    char why[128];
+    if (!partition_create(init, "init", boot_info.cmdline, 0, 0, true, 0, why))
+        pr_err("keel: cannot start the root partition: %s", why);
+}
+
 void kernel_main(uint32_t magic, uint32_t info_phys)
 {
     percpu_init_boot_cpu();
@@ -110,6 +127,8 @@ void kernel_main(uint32_t magic, uint32_t info_phys)
     lapic_init_boot_cpu();
     ioapic_init();
     time_init();
+    syscall_enable_on_this_cpu();
+    thread_adopt_idle();
     timer_start_on_this_cpu();
     crosscall_init();
     smp_boot_aps(mem.trampoline_phys, mem.trampoline_pages);
@@ -125,5 +144,6 @@ void kernel_main(uint32_t magic, uint32_t info_phys)
         selftest_run();
     if (options.test_flags & KEEL_TEST_BENCH)
         bench_run();
+    start_root_partition();
     cpu_idle_loop();
 }

@@ -28,8 +28,18 @@ struct cpu_work {
     void *volatile arg;
 };
 
+struct thread;
+
+/* Offsets the SYSCALL entry uses (kernel/syscall_entry.asm). */
+#define PERCPU_KERNEL_RSP 8
+#define PERCPU_USER_RSP   16
+
 struct percpu {
-    struct percpu *self; /* must stay first: this_cpu() reads %gs:0 */
+    struct percpu *self;  /* must stay first: this_cpu() reads %gs:0 */
+    uint64_t kernel_rsp;  /* top of the running thread's kernel stack (also TSS.RSP0) */
+    uint64_t user_rsp;    /* scratch for the SYSCALL entry */
+    struct thread *current; /* the running thread */
+    struct thread *idle;    /* this CPU's idle thread (its boot context) */
     uint32_t index;      /* 0 .. cpu_count-1, 0 is the boot CPU */
     uint32_t apic_id;
     uint64_t stack_top;
@@ -58,5 +68,8 @@ void percpu_init_boot_cpu(void);
 
 /* Points GS at p on the calling CPU. */
 void percpu_install(struct percpu *p);
+
+_Static_assert(__builtin_offsetof(struct percpu, kernel_rsp) == PERCPU_KERNEL_RSP, "asm offset");
+_Static_assert(__builtin_offsetof(struct percpu, user_rsp) == PERCPU_USER_RSP, "asm offset");
 
 #endif

@@ -21,6 +21,9 @@ struct serial_info serial_init(uint16_t port);
 /* Writes len bytes, turning "\n" into "\r\n". Never waits without bound. */
 void serial_write(const char *s, size_t len);
 
+/* Takes one received byte if there is one (never waits). */
+bool serial_read_byte(char *c);
+
 /* Waits (boundedly) until the UART has shifted out every byte, e.g. before
  * the machine powers off. */
 void serial_flush(void);

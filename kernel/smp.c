@@ -15,7 +15,9 @@
 #include "paging.h"
 #include "percpu.h"
 #include "printk.h"
+#include "sched/thread.h"
 #include "smp.h"
+#include "syscall.h"
 #include "time.h"
 #include "trap_setup.h"
 
@@ -64,6 +66,8 @@ static void __attribute__((noreturn)) ap_entry(struct percpu *p, uint64_t kernel
     if (trap_setup_cpu(p) < 0)
         cpu_stop(); /* no memory for its interrupt stacks: stays offline */
     lapic_init_this_cpu();
+    syscall_enable_on_this_cpu();
+    thread_adopt_idle();
     timer_start_on_this_cpu();
     irq_enable();
     while (!p->ticks)

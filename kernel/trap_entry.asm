@@ -9,6 +9,10 @@ global trap_stub_table
 section .text
 align 16
 trap_common:
+    test byte [rsp + 24], 3     ; CS of the interrupted context: ring 3?
+    jz .from_kernel
+    swapgs                      ; the per-CPU block back in GS
+.from_kernel:
     push rax
     push rbx
     push rcx
@@ -43,6 +47,10 @@ trap_common:
     pop rbx
     pop rax
     add rsp, 16                 ; vector and error code
+    test byte [rsp + 8], 3      ; returning to ring 3?
+    jz .to_kernel
+    swapgs
+.to_kernel:
     iretq
 
 %macro TRAP_STUB 1

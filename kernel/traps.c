@@ -7,7 +7,9 @@
 #include "fmt.h"
 #include "panic.h"
 #include "percpu.h"
+#include "partition.h"
 #include "printk.h"
+#include "syscall.h"
 #include "traps.h"
 
 static interrupt_handler handlers[IDT_VECTORS];
@@ -107,12 +109,36 @@ static void handle_nmi(struct trap_frame *f)
     panic("unexpected NMI");
 }
 
+/* An exception in ring 3 is the partition's own: it is killed with a one-line
+ * report naming it, the fault and the address; the core goes on. */
+static void kill_faulting_partition(struct trap_frame *f)
+{
+    struct partition *p = partition_current();
+    char why[160];
+    fmt_snprintf(why, sizeof(why), "%s (vector %llu) at rip 0x%llx, error code 0x%llx%s%llx",
+                 exception_names[f->vector & 31], (unsigned long long)f->vector,
+                 (unsigned long long)f->rip, (unsigned long long)f->error_code,
+                 f->vector == VEC_PAGE_FAULT ? ", address 0x" : ", rsp 0x",
+                 (unsigned long long)(f->vector == VEC_PAGE_FAULT ? read_cr2() : f->rsp));
+    partition_kill(p, -1, why);
+    irq_enable();
+    partition_thread_gone(p);
+    thread_exit(-1);
+}
+
+static bool from_user(const struct trap_frame *f)
+{
+    return (f->cs & 3) == 3;
+}
+
 void trap_dispatch(struct trap_frame *f)
 {
     if (f->vector == VEC_NMI) {
         handle_nmi(f);
         return;
     }
+    if (f->vector < VEC_FIRST_IRQ && from_user(f) && partition_current())
+        kill_faulting_partition(f);
     if (f->vector < VEC_FIRST_IRQ) {
         if (panic_in_progress())
             cpu_stop(); /* a fault while another CPU panics: stay quiet */
@@ -120,10 +146,10 @@ void trap_dispatch(struct trap_frame *f)
         panic("unhandled exception %llu in the core", (unsigned long long)f->vector);
     }
     interrupt_handler h = handlers[f->vector];
-    if (h) {
+    if (h)
         h(f);
-        return;
-    }
-    if (f->vector != VEC_SPURIOUS)
+    else if (f->vector != VEC_SPURIOUS)
         pr_warn("interrupt on unexpected vector %llu ignored", (unsigned long long)f->vector);
+    if (from_user(f))
+        return_to_user_checks(f);
 }

@@ -6,6 +6,7 @@
 #include "cpu.h"
 #include "cpufeatures.h"
 #include "percpu.h"
+#include "sched/sched.h"
 #include "printk.h"
 #include "time.h"
 #include "traps.h"
@@ -29,6 +30,7 @@ static void timer_interrupt(struct trap_frame *f)
 {
     (void)f;
     this_cpu()->ticks++;
+    sched_tick();
     arm_next_tick();
     lapic_eoi();
 }

@@ -1,0 +1,191 @@
+/* Partition life: creation from an ELF boot module, the first thread's
+ * entry to ring 3, death and clean-up. */
+#include <keel/hypercall.h>
+#include <keel/start.h>
+
+#include "elf_check.h"
+#include "fmt.h"
+#include "heap.h"
+#include "kstring.h"
+#include "layout.h"
+#include "memory.h"
+#include "paging.h"
+#include "partition.h"
+#include "percpu.h"
+#include "pmm.h"
+#include "printk.h"
+#include "sched/sched.h"
+#include "user_memory.h"
+
+#define WHY_MAX        128
+#define MAP_AREA_BASE  0x10000000000ull /* KEEL_HC_MEM_MAP placements start at 1 TiB */
+
+void enter_user(uint64_t rip, uint64_t rsp, uint64_t arg); /* user_entry.asm */
+
+static struct spinlock id_lock = SPINLOCK_INIT;
+static unsigned next_id = 1;
+
+struct first_thread_start {
+    struct partition *p;
+    uint64_t entry;
+    uint64_t info_va;
+};
+
+static uint64_t new_address_space(void)
+{
+    uint64_t root = pmm_alloc_frame();
+    if (root) {
+        const uint64_t *kernel = phys_to_virt(kernel_root);
+        uint64_t *pml4 = phys_to_virt(root);
+        for (unsigned i = 256; i < 512; i++)
+            pml4[i] = kernel[i]; /* the core's half, supervisor-only */
+    }
+    return root;
+}
+
+static const char *load_segments(uint64_t root, const struct boot_module *m,
+                                  const struct elf_image *img)
+{
+    const uint8_t *file = phys_to_virt(m->start);
+    for (unsigned i = 0; i < img->segment_count; i++) {
+        const struct elf_segment *s = &img->segments[i];
+        if (user_map_fresh(root, s->vaddr, s->memsz, s->writable, s->executable) < 0)
+            return "out of memory for its segments";
+        if (!user_write_initial(root, s->file_vaddr, file + s->file_offset, s->filesz))
+            return "could not copy a segment";
+    }
+    return 0;
+}
+
+static const char *prepare_image(struct partition *p, const struct boot_module *m,
+                                 struct elf_image *img)
+{
+    if (m->end <= m->start)
+        return "its image module is empty";
+    const char *bad = elf_check(phys_to_virt(m->start), m->end - m->start, KEEL_USER_IMAGE_BASE,
+                                KEEL_USER_STACK_TOP - KEEL_USER_STACK_SIZE, img);
+    if (bad)
+        return bad;
+    return load_segments(p->root, m, img);
+}
+
+static const char *prepare_stack(struct partition *p, const char *args, unsigned grants,
+                                 uint64_t *info_va)
+{
+    uint64_t base = KEEL_USER_STACK_TOP - KEEL_USER_STACK_SIZE;
+    if (user_map_fresh(p->root, base, KEEL_USER_STACK_SIZE, true, false) < 0)
+        return "out of memory for its stack";
+    struct keel_start_info info = {.magic = KEEL_START_MAGIC, .module_count = grants};
+    kstrlcpy(info.name, p->name, sizeof(info.name));
+    kstrlcpy(info.args, args ? args : "", sizeof(info.args));
+    *info_va = (KEEL_USER_STACK_TOP - sizeof(info)) & ~0xfull;
+    if (!copy_to_user(p->root, *info_va, &info, sizeof(info)))
+        return "could not write its start information";
+    return 0;
+}
+
+static void first_thread(void *arg)
+{
+    struct first_thread_start start = *(struct first_thread_start *)arg;
+    kfree(arg);
+    /* RSP 16-byte aligned minus 8, as after a CALL (System V ABI 3.4.1). */
+    enter_user(start.entry, start.info_va - 8, start.info_va);
+}
+
+static struct partition *alloc_partition(const char *name, bool is_root)
+{
+    struct partition *p = kzalloc(sizeof(*p));
+    if (!p)
+        return 0;
+    p->root = new_address_space();
+    if (!p->root) {
+        kfree(p);
+        return 0;
+    }
+    uint64_t flags = spin_lock_irqsave(&id_lock);
+    p->id = next_id++;
+    spin_unlock_irqrestore(&id_lock, flags);
+    kstrlcpy(p->name, name, sizeof(p->name));
+    p->is_root = is_root;
+    p->next_map = MAP_AREA_BASE;
+    p->state = PARTITION_RUNNING;
+    return p;
+}
+
+static void free_partition(struct partition *p)
+{
+    user_destroy_address_space(p->root);
+    kfree(p);
+}
+
+struct partition *partition_create(const struct boot_module *image, const char *name,
+                                   const char *args, const struct boot_module *const *grants,
+                                   unsigned grant_count, bool is_root, unsigned cpu, char *why)
+{
+    if (grant_count >= PARTITION_HANDLES) {
+        kstrlcpy(why, "too many modules granted", WHY_MAX);
+        return 0;
+    }
+    struct partition *p = alloc_partition(name, is_root);
+    if (!p) {
+        kstrlcpy(why, "out of memory", WHY_MAX);
+        return 0;
+    }
+    struct elf_image img;
+    uint64_t info_va = 0;
+    const char *bad = prepare_image(p, image, &img);
+    if (!bad)
+        bad = prepare_stack(p, args, grant_count, &info_va);
+    struct first_thread_start *start = bad ? 0 : kzalloc(sizeof(*start));
+    struct thread *t = start ? thread_create(name, first_thread, start, cpu) : 0;
+    if (!t) {
+        fmt_snprintf(why, WHY_MAX, "image '%s': %s", image->name, bad ? bad : "out of memory");
+        kfree(start);
+        free_partition(p);
+        return 0;
+    }
+    for (unsigned i = 0; i < grant_count; i++)
+        p->handles[1 + i] = (struct handle){HANDLE_MODULE, RIGHT_READ, grants[i]};
+    *start = (struct first_thread_start){.p = p, .entry = img.entry, .info_va = info_va};
+    t->partition = p;
+    p->threads = t;
+    p->live_threads = 1;
+    sched_wake(t);
+    return p;
+}
+
+struct partition *partition_current(void)
+{
+    struct thread *t = thread_current();
+    return t ? t->partition : 0;
+}
+
+void partition_kill(struct partition *p, int status, const char *reason)
+{
+    uint64_t flags = spin_lock_irqsave(&p->lock);
+    bool first = p->state == PARTITION_RUNNING;
+    if (first) {
+        p->state = PARTITION_DEAD;
+        p->exit_status = status;
+    }
+    spin_unlock_irqrestore(&p->lock, flags);
+    if (first && reason)
+        pr_warn("partition %s killed: %s", p->name, reason);
+}
+
+void partition_thread_gone(struct partition *p)
+{
+    uint64_t flags = spin_lock_irqsave(&p->lock);
+    bool last = --p->live_threads == 0;
+    struct thread *waiter = p->waiter;
+    spin_unlock_irqrestore(&p->lock, flags);
+    if (!last)
+        return;
+    pr_info("keel: partition %s exited with status %d", p->name, p->exit_status);
+    /* The last thread runs on p's tables: leave them before freeing them. */
+    write_cr3(kernel_root);
+    user_destroy_address_space(p->root);
+    p->root = 0;
+    if (waiter)
+        sched_wake(waiter);
+}

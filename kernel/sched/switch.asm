@@ -1,0 +1,35 @@
+; Kernel context switch: the System V callee-saved registers and RSP.
+; void switch_context(uint64_t *save_rsp, uint64_t new_rsp)
+; A new thread's stack is prepared by thread_create so that the final RET
+; lands in thread_start with its registers zeroed.
+
+global switch_context
+global thread_start
+extern thread_main
+
+section .text
+switch_context:
+    push rbp
+    push rbx
+    push r12
+    push r13
+    push r14
+    push r15
+    mov [rdi], rsp
+    mov rsp, rsi
+    pop r15
+    pop r14
+    pop r13
+    pop r12
+    pop rbx
+    pop rbp
+    ret
+
+; First code of every thread: thread_main(thread) never returns.
+thread_start:
+    mov rdi, r12                ; the struct thread *, placed in R12 by thread_create
+    xor ebp, ebp
+    call thread_main
+    ud2
+
+section .note.GNU-stack noalloc noexec nowrite progbits
