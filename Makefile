@@ -82,10 +82,11 @@ run: deps
 	@echo "make run: the serial console is this terminal; quit with Ctrl-A then X."
 	$(QEMU) $(RUN_QEMU_FLAGS) -cdrom $(BUILD)/keel.iso
 
+-include tests/partitions/partitions.mk
 -include tests/unit/unit.mk
 -include tests/fuzz/fuzz.mk
 
-boot-tests: $(BUILD)/keel.elf $(BUILD)/keel.iso $(TEST_ISOS)
+boot-tests: $(BUILD)/keel.elf $(BUILD)/keel.iso $(TEST_ISOS) test-partitions
 	@mkdir -p $(BUILD)/test-results
 	-python3 tests/boot/boot_tests.py --build-dir $(BUILD)
 
@@ -93,7 +94,7 @@ boot-tests: $(BUILD)/keel.elf $(BUILD)/keel.iso $(TEST_ISOS)
 # the summary prints "N passed, M failed" and fails if anything failed.
 test: deps
 	@rm -rf $(BUILD)/test-results && mkdir -p $(BUILD)/test-results
-	@$(MAKE) --no-print-directory all iso $(TEST_ISOS)
+	@$(MAKE) --no-print-directory all iso $(TEST_ISOS) test-partitions
 	-@$(MAKE) --no-print-directory unit-tests
 	-@$(MAKE) --no-print-directory fuzz-smoke
 	-@$(MAKE) --no-print-directory boot-tests

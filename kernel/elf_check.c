@@ -3,18 +3,18 @@
 #include "elf_check.h"
 #include "kstring.h"
 
-#define EI_CLASS      4
-#define EI_DATA       5
-#define ELFCLASS64    2
-#define ELFDATA2LSB   1
-#define ET_EXEC       2
-#define EM_X86_64     62
-#define PT_LOAD       1
-#define PF_X          1u
-#define PF_W          2u
-#define EHDR_SIZE     64
-#define PHDR_SIZE     56
-#define PAGE          0x1000ull
+#define EI_CLASS    4
+#define EI_DATA     5
+#define ELFCLASS64  2
+#define ELFDATA2LSB 1
+#define ET_EXEC     2
+#define EM_X86_64   62
+#define PT_LOAD     1
+#define PF_X        1u
+#define PF_W        2u
+#define EHDR_SIZE   64
+#define PHDR_SIZE   56
+#define PAGE        0x1000ull
 
 struct ehdr_fields {
     uint16_t type, machine, phentsize, phnum;
@@ -44,7 +44,10 @@ static uint64_t get64(const uint8_t *p)
 
 static const char *check_header(const uint8_t *img, size_t size, struct ehdr_fields *h)
 {
-    if (size < EHDR_SIZE || memcmp(img, "\x7f" "ELF", 4) != 0)
+    if (size < EHDR_SIZE || memcmp(img,
+                                   "\x7f"
+                                   "ELF",
+                                   4) != 0)
         return "not an ELF file";
     if (img[EI_CLASS] != ELFCLASS64 || img[EI_DATA] != ELFDATA2LSB)
         return "not a 64-bit little-endian ELF file";

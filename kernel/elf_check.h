@@ -12,9 +12,9 @@
 #define ELF_MAX_SEGMENTS 16
 
 struct elf_segment {
-    uint64_t vaddr, memsz;  /* page-aligned start, size rounded up to pages */
-    uint64_t file_offset;   /* where the bytes for vaddr (unaligned) start */
-    uint64_t file_vaddr;    /* p_vaddr as in the header */
+    uint64_t vaddr, memsz; /* page-aligned start, size rounded up to pages */
+    uint64_t file_offset;  /* where the bytes for vaddr (unaligned) start */
+    uint64_t file_vaddr;   /* p_vaddr as in the header */
     uint64_t filesz;
     int writable, executable;
 };

@@ -7,7 +7,7 @@
 #define ENTRIES       512
 #define ADDR_MASK     0x000ffffffffff000ull
 #define LEVEL_PML4    3
-#define ATTR_MASK (PT_WRITE | PT_USER | PT_PWT | PT_PCD | PT_GLOBAL | PT_OWNED | PT_NX)
+#define ATTR_MASK     (PT_WRITE | PT_USER | PT_PWT | PT_PCD | PT_GLOBAL | PT_OWNED | PT_NX)
 #define LARGE_PAT_BIT (1ull << 12) /* PAT bit position in 2M/1G entries (SDM 4.5, table 4-15) */
 
 static uint64_t (*frame_source)(void);

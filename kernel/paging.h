@@ -19,7 +19,7 @@
 #define PT_PCD     (1ull << 4)
 #define PT_LARGE   (1ull << 7) /* PS bit in a PDPTE or PDE */
 #define PT_GLOBAL  (1ull << 8)
-#define PT_OWNED (1ull << 9) /* software bit: the frame belongs to the mapping's owner */
+#define PT_OWNED   (1ull << 9) /* software bit: the frame belongs to the mapping's owner */
 #define PT_NX      (1ull << 63)
 #define PT_NOCACHE (PT_PCD | PT_PWT) /* UC with the default PAT */
 

@@ -17,8 +17,8 @@
 #include "sched/sched.h"
 #include "user_memory.h"
 
-#define WHY_MAX        128
-#define MAP_AREA_BASE  0x10000000000ull /* KEEL_HC_MEM_MAP placements start at 1 TiB */
+#define WHY_MAX       128
+#define MAP_AREA_BASE 0x10000000000ull /* KEEL_HC_MEM_MAP placements start at 1 TiB */
 
 void enter_user(uint64_t rip, uint64_t rsp, uint64_t arg); /* user_entry.asm */
 
@@ -44,7 +44,7 @@ static uint64_t new_address_space(void)
 }
 
 static const char *load_segments(uint64_t root, const struct boot_module *m,
-                                  const struct elf_image *img)
+                                 const struct elf_image *img)
 {
     const uint8_t *file = phys_to_virt(m->start);
     for (unsigned i = 0; i < img->segment_count; i++) {

@@ -42,7 +42,7 @@ struct partition {
     volatile enum partition_state state;
     int exit_status;
     struct thread *waiter; /* a thread blocked in PARTITION_WAIT on it */
-    uint64_t next_map; /* where KEEL_HC_MEM_MAP places the next mapping */
+    uint64_t next_map;     /* where KEEL_HC_MEM_MAP places the next mapping */
 };
 
 /* Creates a partition from the ELF image in boot module image, grants it

@@ -35,12 +35,12 @@ struct thread;
 #define PERCPU_USER_RSP   16
 
 struct percpu {
-    struct percpu *self;  /* must stay first: this_cpu() reads %gs:0 */
-    uint64_t kernel_rsp;  /* top of the running thread's kernel stack (also TSS.RSP0) */
-    uint64_t user_rsp;    /* scratch for the SYSCALL entry */
+    struct percpu *self;    /* must stay first: this_cpu() reads %gs:0 */
+    uint64_t kernel_rsp;    /* top of the running thread's kernel stack (also TSS.RSP0) */
+    uint64_t user_rsp;      /* scratch for the SYSCALL entry */
     struct thread *current; /* the running thread */
     struct thread *idle;    /* this CPU's idle thread (its boot context) */
-    uint32_t index;      /* 0 .. cpu_count-1, 0 is the boot CPU */
+    uint32_t index;         /* 0 .. cpu_count-1, 0 is the boot CPU */
     uint32_t apic_id;
     uint64_t stack_top;
     volatile uint64_t ticks;       /* local APIC timer interrupts taken */

@@ -21,8 +21,8 @@
 #define IIR_FIFO_MASK       0xc0
 #define IIR_FIFO_64         0x20
 #define LSR_THRE            0x20
-#define LSR_DATA_READY 0x01
-#define UART_RBR 0 /* receive buffer (read) */
+#define LSR_DATA_READY      0x01
+#define UART_RBR            0    /* receive buffer (read) */
 #define LSR_TEMT            0x40 /* transmitter empty: FIFO and shift register */
 #define BAUD_DIVISOR_115200 1
 #define THRE_SPIN_LIMIT     200000 /* a missing or stuck UART must not hang the core */

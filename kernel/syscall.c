@@ -14,7 +14,8 @@
 #define MSR_SFMASK 0xc0000084
 #define EFER_SCE   (1ull << 0)
 /* RFLAGS bits cleared on SYSCALL: TF, IF, DF, AC, NT, IOPL (SDM 5.8.8). */
-#define SFMASK_VALUE ((1ull << 8) | (1ull << 9) | (1ull << 10) | (1ull << 18) | (1ull << 14) | (3ull << 12))
+#define SFMASK_VALUE                                                                               \
+    ((1ull << 8) | (1ull << 9) | (1ull << 10) | (1ull << 18) | (1ull << 14) | (3ull << 12))
 /* What a partition may have in RFLAGS when it goes back: CF PF AF ZF SF TF DF OF, AC, ID. */
 #define USER_RFLAGS_MASK 0x2c0dd5ull
 #define RFLAGS_IF_BIT    (1ull << 9)

@@ -8,9 +8,9 @@
 #include "pmm.h"
 #include "user_memory.h"
 
-#define ENTRIES      512
-#define ADDR_MASK    0x000ffffffffff000ull
-#define USER_SLOTS   256 /* PML4 entries of the lower half */
+#define ENTRIES    512
+#define ADDR_MASK  0x000ffffffffff000ull
+#define USER_SLOTS 256 /* PML4 entries of the lower half */
 
 static bool user_range(uint64_t va, uint64_t len)
 {

@@ -85,6 +85,7 @@ class Case:
     machine: str = "pc"
     cpu: str = "max"
     iso: str = "keel.iso"
+    init_module: Optional[str] = None  # a file under the build dir, passed as the "init" module
     bochs_model: str = "corei7_skylake_x"
 
     @property
@@ -372,10 +373,54 @@ def selftest_cases() -> List[Case]:
     return qemu + bochs
 
 
+PARTITION_EXIT_RE = re.compile(r"keel: partition init exited with status (-?\d+)")
+
+
+def text_matching(pattern: str) -> Check:
+    """Check some line of the log matches pattern."""
+    regex = re.compile(pattern)
+
+    def check(text: str) -> Optional[str]:
+        return None if regex.search(text) else f"no line matching /{pattern}/"
+    return check
+
+
+def partition_exit(status: int) -> Check:
+    """Check the root partition ended with the given status."""
+    def check(text: str) -> Optional[str]:
+        m = PARTITION_EXIT_RE.search(text)
+        if m is None:
+            return "no 'keel: partition init exited with status N' line"
+        return None if int(m.group(1)) == status else f"init exited with status {m.group(1)}"
+    return check
+
+
+def partition_cases() -> List[Case]:
+    """Ring-3 partitions from tests/partitions/: a well-behaved one, a hostile
+    one that tries every bad hypercall argument and then port I/O (killed
+    with a report, the core goes on), and an image that is not an ELF file."""
+    def case(name, module, checks, done=PARTITION_EXIT_RE):
+        return Case(name, "qemu", 2, "256M", checks, append=b"console=com1",
+                    init_module=module, done=done, fail=re.compile(r"PANIC"))
+    return [
+        case("partition-smoke", "partitions/smoke.elf",
+             [text_matching(r"init: smoke: hello from ring 3"),
+              text_matching(r"init: smoke: memory map works"), partition_exit(7)]),
+        case("partition-hostile", "partitions/hostile.elf",
+             [text_matching(r"init: hostile: all \d+ checks passed"),
+              warning_matching(r"partition init killed: #GP general protection"),
+              partition_exit(-1)]),
+        case("partition-bad-image", "partitions/smoke.o",
+             [text_matching(r"cannot start the root partition: image 'init': "
+                            r"not an executable")],
+             done=re.compile(r"cannot start the root partition")),
+    ]
+
+
 def all_cases() -> List[Case]:
     """Every boot case, in report order."""
     return (iso_matrix() + kernel_boots() + graceful_failures() + bochs_boots() + bad_input_cases()
-            + [fault_case()] + selftest_cases())
+            + [fault_case()] + selftest_cases() + partition_cases())
 
 
 # ---------------------------------------------------------------- running
@@ -389,6 +434,8 @@ def launch(case: Case, paths: Paths) -> harness.RunResult:
                                  memory_mib=int(case.memory), model=case.bochs_model,
                                  done=case.done, fail=case.fail, timeout=case.timeout)
     initrd = None
+    if case.init_module:
+        initrd = f"{(paths.build / case.init_module).resolve()} init"
     if case.empty_module:
         module = paths.logs / EMPTY_MODULE_FILE
         module.write_bytes(b"")
