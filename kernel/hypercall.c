@@ -1,14 +1,15 @@
 /*
- * Partition services (KEEL_HC_0 .. 12). Each checks every handle, pointer,
- * length and flag it receives and answers a bad one with a negative KEEL_E*
- * code; a partition can only ever hurt itself. The /dev/kvm-shaped VM calls
- * are not wired to ring 3 yet and answer KEEL_ENOSYS.
+ * Partition services and the dispatcher. Every hypercall checks each handle,
+ * pointer, length and flag it receives and answers a bad one with a negative
+ * KEEL_E* code; a partition can only ever hurt itself. Threads and partitions:
+ * hypercall_partition.c; the /dev/kvm-shaped calls: hypercall_vm.c.
  */
 #include <keel/hypercall.h>
 #include <keel/start.h>
 
 #include "bootinfo.h"
 #include "hypercall.h"
+#include "hypercall_internal.h"
 #include "kstring.h"
 #include "layout.h"
 #include "poweroff.h"
@@ -23,34 +24,6 @@
 #define MAP_AREA_END  0x400000000000ull
 
 const struct boot_info *boot_info_get(void);
-
-/* The handle h of p if it is of kind with all of rights, else NULL. */
-static const struct handle *lookup(struct partition *p, int64_t h, enum handle_kind kind,
-                                   uint32_t rights)
-{
-    if (h < 0 || h >= PARTITION_HANDLES)
-        return 0;
-    const struct handle *e = &p->handles[h];
-    if (e->kind != kind || (e->rights & rights) != rights)
-        return 0;
-    return e;
-}
-
-static int64_t new_handle(struct partition *p, enum handle_kind kind, uint32_t rights,
-                          const void *object)
-{
-    uint64_t flags = spin_lock_irqsave(&p->lock);
-    int64_t found = -KEEL_EMFILE;
-    for (int64_t h = 1; h < PARTITION_HANDLES; h++) { /* 0 stays invalid */
-        if (p->handles[h].kind == HANDLE_NONE) {
-            p->handles[h] = (struct handle){kind, rights, object};
-            found = h;
-            break;
-        }
-    }
-    spin_unlock_irqrestore(&p->lock, flags);
-    return found;
-}
 
 /* Writes the partition's bytes to the console, prefixed line by line. */
 static int64_t hc_console_write(struct partition *p, uint64_t buf, uint64_t len)
@@ -84,19 +57,25 @@ static int64_t hc_console_read(struct partition *p, uint64_t buf, uint64_t len)
     return copy_to_user(p->root, buf, &c, 1) ? 1 : -KEEL_EFAULT;
 }
 
+uint64_t hc_reserve_user_range(struct partition *p, uint64_t size)
+{
+    uint64_t flags = spin_lock_irqsave(&p->lock);
+    uint64_t va = p->next_map;
+    bool room = va + size + PAGE_SIZE <= MAP_AREA_END;
+    if (room)
+        p->next_map = va + size + PAGE_SIZE; /* an unmapped page between mappings */
+    spin_unlock_irqrestore(&p->lock, flags);
+    return room ? va : 0;
+}
+
 static int64_t hc_mem_map(struct partition *p, uint64_t size, uint64_t prot)
 {
     if (!size || size > MAP_MAX || (size & (PAGE_SIZE - 1)) ||
         (prot & ~(uint64_t)(KEEL_PROT_READ | KEEL_PROT_WRITE | KEEL_PROT_EXEC)) ||
         !(prot & KEEL_PROT_READ))
         return -KEEL_EINVAL;
-    uint64_t flags = spin_lock_irqsave(&p->lock);
-    uint64_t va = p->next_map;
-    bool room = va + size + PAGE_SIZE <= MAP_AREA_END;
-    if (room)
-        p->next_map = va + size + PAGE_SIZE; /* a hole between mappings */
-    spin_unlock_irqrestore(&p->lock, flags);
-    if (!room)
+    uint64_t va = hc_reserve_user_range(p, size);
+    if (!va)
         return -KEEL_ENOMEM;
     int err = user_map_fresh(p->root, va, size, prot & KEEL_PROT_WRITE, prot & KEEL_PROT_EXEC);
     return err < 0 ? err : (int64_t)va;
@@ -107,6 +86,8 @@ static int64_t hc_mem_unmap(struct partition *p, uint64_t va, uint64_t size)
     if (!size || ((va | size) & (PAGE_SIZE - 1)) || va < KEEL_USER_IMAGE_BASE ||
         va >= KEEL_USER_LIMIT || size > KEEL_USER_LIMIT - va)
         return -KEEL_EINVAL;
+    if (hypercall_vm_memory_in_use(p, va, size))
+        return -KEEL_EBUSY; /* guest RAM of one of its VMs */
     user_unmap(p->root, va, size);
     return 0;
 }
@@ -124,12 +105,12 @@ static int64_t hc_module_open(struct partition *p, uint64_t name_ptr, uint64_t l
     const struct boot_module *m = bootinfo_find_module(boot_info_get(), name);
     if (!m)
         return -KEEL_ENOENT;
-    return new_handle(p, HANDLE_MODULE, RIGHT_READ, m);
+    return handle_new(p, HANDLE_MODULE, RIGHT_READ, m);
 }
 
 static int64_t hc_module_map(struct partition *p, int64_t h, uint64_t out)
 {
-    const struct handle *e = lookup(p, h, HANDLE_MODULE, RIGHT_READ);
+    const struct handle *e = handle_lookup(p, h, HANDLE_MODULE, RIGHT_READ);
     if (!e)
         return -KEEL_EBADF;
     const struct boot_module *m = e->object;
@@ -138,11 +119,8 @@ static int64_t hc_module_map(struct partition *p, int64_t h, uint64_t out)
     if (info.size) {
         uint64_t start = m->start & ~(PAGE_SIZE - 1);
         uint64_t span = ((m->end + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)) - start;
-        uint64_t flags = spin_lock_irqsave(&p->lock);
-        uint64_t va = p->next_map;
-        p->next_map += span + PAGE_SIZE;
-        spin_unlock_irqrestore(&p->lock, flags);
-        int err = user_map_shared_readonly(p->root, va, start, span);
+        uint64_t va = hc_reserve_user_range(p, span);
+        int err = va ? user_map_shared_readonly(p->root, va, start, span) : -KEEL_ENOMEM;
         if (err < 0)
             return err;
         info.address = va + (m->start - start);
@@ -185,7 +163,13 @@ int64_t hypercall(struct partition *p, struct trap_frame *f)
         return hc_module_map(p, (int64_t)f->rdi, f->rsi);
     case KEEL_HC_POWEROFF:
         return hc_poweroff(p, (int64_t)f->rdi);
+    case KEEL_HC_THREAD_CREATE:
+    case KEEL_HC_THREAD_EXIT:
+    case KEEL_HC_PARTITION_CREATE:
+    case KEEL_HC_PARTITION_KILL:
+    case KEEL_HC_PARTITION_WAIT:
+        return hypercall_partition(p, f);
     default:
-        return -KEEL_ENOSYS;
+        return f->rax >= KEEL_HC_CREATE_VM ? hypercall_vm(p, f) : -KEEL_ENOSYS;
     }
 }

@@ -154,6 +154,34 @@ struct partition *partition_create(const struct boot_module *image, const char *
     return p;
 }
 
+/* The handle h of p if it is of kind with all of rights, else NULL. */
+const struct handle *handle_lookup(struct partition *p, int64_t h, enum handle_kind kind,
+                                   uint32_t rights)
+{
+    if (h < 0 || h >= PARTITION_HANDLES)
+        return 0;
+    const struct handle *e = &p->handles[h];
+    if (e->kind != kind || (e->rights & rights) != rights)
+        return 0;
+    return e;
+}
+
+int64_t handle_new(struct partition *p, enum handle_kind kind, uint32_t rights,
+                   const void *object)
+{
+    uint64_t flags = spin_lock_irqsave(&p->lock);
+    int64_t found = -KEEL_EMFILE;
+    for (int64_t h = 1; h < PARTITION_HANDLES; h++) { /* 0 stays invalid */
+        if (p->handles[h].kind == HANDLE_NONE) {
+            p->handles[h] = (struct handle){kind, rights, object};
+            found = h;
+            break;
+        }
+    }
+    spin_unlock_irqrestore(&p->lock, flags);
+    return found;
+}
+
 struct partition *partition_current(void)
 {
     struct thread *t = thread_current();
@@ -182,10 +210,69 @@ void partition_thread_gone(struct partition *p)
     if (!last)
         return;
     pr_info("keel: partition %s exited with status %d", p->name, p->exit_status);
+    partition_release_vms(p);
     /* The last thread runs on p's tables: leave them before freeing them. */
     write_cr3(kernel_root);
     user_destroy_address_space(p->root);
     p->root = 0;
     if (waiter)
         sched_wake(waiter);
+}
+
+unsigned partition_pick_cpu(void)
+{
+    static unsigned next;
+    for (unsigned tries = 0; tries < MAX_CPUS; tries++) {
+        unsigned cpu = __atomic_fetch_add(&next, 1, __ATOMIC_RELAXED) % MAX_CPUS;
+        if (cpu_table[cpu] && cpu_table[cpu]->online_word)
+            return cpu;
+    }
+    return 0;
+}
+
+struct extra_thread_start {
+    uint64_t entry, stack, arg;
+};
+
+static void extra_thread(void *arg)
+{
+    struct extra_thread_start start = *(struct extra_thread_start *)arg;
+    kfree(arg);
+    enter_user(start.entry, start.stack, start.arg);
+}
+
+static bool user_address(uint64_t a)
+{
+    return a >= KEEL_USER_IMAGE_BASE && a < KEEL_USER_LIMIT;
+}
+
+int partition_add_thread(struct partition *p, uint64_t entry, uint64_t stack, uint64_t arg)
+{
+    if (!user_address(entry) || !user_address(stack) || (stack & 0xf))
+        return -KEEL_EINVAL;
+    struct extra_thread_start *start = kzalloc(sizeof(*start));
+    if (!start)
+        return -KEEL_ENOMEM;
+    /* As after a CALL: RSP is 8 below a 16-byte boundary (System V ABI 3.4.1). */
+    *start = (struct extra_thread_start){entry, stack - 8, arg};
+    struct thread *t = thread_create(p->name, extra_thread, start, partition_pick_cpu());
+    if (!t) {
+        kfree(start);
+        return -KEEL_ENOMEM;
+    }
+    t->partition = p;
+    uint64_t flags = spin_lock_irqsave(&p->lock);
+    bool alive = p->state == PARTITION_RUNNING;
+    if (alive) {
+        t->next_in_partition = p->threads;
+        p->threads = t;
+        p->live_threads++;
+    }
+    spin_unlock_irqrestore(&p->lock, flags);
+    if (!alive) {
+        kfree(start);
+        return -KEEL_ESRCH; /* the thread object stays unused */
+    }
+    sched_wake(t);
+    return 0;
 }

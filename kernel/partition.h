@@ -15,12 +15,13 @@
 
 #define PARTITION_HANDLES 64
 
-enum handle_kind { HANDLE_NONE, HANDLE_MODULE, HANDLE_PARTITION, HANDLE_THREAD };
+enum handle_kind { HANDLE_NONE, HANDLE_MODULE, HANDLE_PARTITION, HANDLE_THREAD, HANDLE_VM, HANDLE_VCPU };
 
 #define RIGHT_READ  (1u << 0)
 #define RIGHT_WRITE (1u << 1)
 #define RIGHT_KILL  (1u << 2)
 #define RIGHT_WAIT  (1u << 3)
+#define RIGHT_RUN   (1u << 4)
 
 struct handle {
     enum handle_kind kind;
@@ -61,5 +62,21 @@ struct partition *partition_current(void);
 
 /* Called when a thread of p has ended for good (on another thread's stack). */
 void partition_thread_gone(struct partition *p);
+
+/* Starts another ring-3 thread of p at entry with stack and arg in RDI.
+ * Returns 0 or a negative KEEL_E* code. */
+int partition_add_thread(struct partition *p, uint64_t entry, uint64_t stack, uint64_t arg);
+
+/* The CPU the next new thread goes to (round-robin over online CPUs). */
+unsigned partition_pick_cpu(void);
+
+/* Handle helpers for the hypercalls (kernel/hypercall*.c). */
+const struct handle *handle_lookup(struct partition *p, int64_t h, enum handle_kind kind,
+                                   uint32_t rights);
+int64_t handle_new(struct partition *p, enum handle_kind kind, uint32_t rights,
+                   const void *object);
+
+/* Destroys the VMs and vCPUs p's handles hold (its VMM is ending). */
+void partition_release_vms(struct partition *p);
 
 #endif

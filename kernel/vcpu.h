@@ -10,7 +10,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <keel/vm.h>
+
 #include "ept/slat.h"
+#include "mmio_decode.h"
 
 #define VM_MAX_SLOTS 8
 
@@ -22,39 +25,8 @@ struct guest_gprs {
     uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
 };
 
-/* KVM's struct kvm_regs layout. */
-struct vcpu_regs {
-    uint64_t rax, rbx, rcx, rdx, rsi, rdi, rsp, rbp;
-    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
-    uint64_t rip, rflags;
-};
-
-/* KVM's struct kvm_segment. */
-struct vcpu_segment {
-    uint64_t base;
-    uint32_t limit;
-    uint16_t selector;
-    uint8_t type;
-    uint8_t present, dpl, db, s, l, g, avl;
-    uint8_t unusable;
-    uint8_t padding;
-};
-
-struct vcpu_dtable {
-    uint64_t base;
-    uint16_t limit;
-    uint16_t padding[3];
-};
-
-/* KVM's struct kvm_sregs (without the interrupt bitmap). */
-struct vcpu_sregs {
-    struct vcpu_segment cs, ds, es, fs, gs, ss;
-    struct vcpu_segment tr, ldt;
-    struct vcpu_dtable gdt, idt;
-    uint64_t cr0, cr2, cr3, cr4, cr8;
-    uint64_t efer;
-    uint64_t apic_base;
-};
+/* Register state: include/keel/vm.h's keel_regs and keel_sregs (the
+ * layouts of KVM's kvm_regs and kvm_sregs), shared with ring 3. */
 
 enum vm_exit_reason {
     VM_EXIT_NONE = 0,
@@ -121,14 +93,29 @@ struct vcpu_stats {
     uint64_t exits, hlt, irq, irq_window, io, mmio, cpuid, msr, slat_fault;
     uint64_t outside_memory; /* accesses to guest-physical addresses nothing backs */
     uint64_t ram_mapped;     /* faults that mapped guest RAM on first touch */
+    uint64_t exits_to_vmm;   /* KEEL_HC_RUN returns to the ring-3 VMM */
     uint64_t injected_interrupts, injected_exceptions, emulated_instructions;
+};
+
+/* An exit handed to the VMM in ring 3, completed by its next KEEL_RUN. */
+struct vcpu_user_exit {
+    enum { USER_EXIT_NONE, USER_EXIT_PIO, USER_EXIT_MMIO } kind;
+    uint16_t port;
+    uint8_t size;
+    bool in;
+    uint32_t insn_len;
+    uint64_t gpa;
+    struct mmio_insn insn; /* the decoded MMIO instruction */
+    uint64_t value;        /* OUT data or MMIO store data */
 };
 
 struct memslot {
     uint64_t gpa, size;
-    uint64_t hpa; /* host-physical start of a contiguous backing, or 0 if unused */
+    uint64_t hpa; /* host-physical start of a contiguous backing, or 0 */
+    uint64_t user_root; /* else: backed by the VMM partition's pages in these tables */
+    uint64_t user_va;   /* ... at this address (KEEL_HC_SET_USER_MEMORY_REGION) */
     bool in_use;
-    bool owns_memory; /* false for an alias of another slot's memory */
+    bool owns_memory; /* false for an alias or the VMM's memory */
 };
 
 struct vm {
@@ -151,6 +138,7 @@ struct vcpu {
     bool stop_requested;
     uint64_t stop_code;
     uint64_t pending_irqs[4]; /* external interrupts awaiting delivery, a bit per vector */
+    struct vcpu_user_exit user_exit;
     bool has_pending_event;
     struct vcpu_event pending_event;
     struct vcpu_stats stats;

@@ -1,12 +1,12 @@
 /* Moving general-purpose registers between the backends' saved form (struct
- * guest_gprs) and the KVM-shaped struct vcpu_regs; RSP, RIP and RFLAGS live
+ * guest_gprs) and the KVM-shaped struct keel_regs; RSP, RIP and RFLAGS live
  * in the VMCS/VMCB and are the backend's to fill. */
 #ifndef KEEL_VCPU_REGS_H
 #define KEEL_VCPU_REGS_H
 
 #include "vcpu.h"
 
-static inline void vcpu_regs_from_gprs(const struct guest_gprs *g, struct vcpu_regs *r)
+static inline void vcpu_regs_from_gprs(const struct guest_gprs *g, struct keel_regs *r)
 {
     r->rax = g->rax;
     r->rbx = g->rbx;
@@ -25,7 +25,7 @@ static inline void vcpu_regs_from_gprs(const struct guest_gprs *g, struct vcpu_r
     r->r15 = g->r15;
 }
 
-static inline void gprs_from_vcpu_regs(const struct vcpu_regs *r, struct guest_gprs *g)
+static inline void gprs_from_vcpu_regs(const struct keel_regs *r, struct guest_gprs *g)
 {
     *g = (struct guest_gprs){
         .rax = r->rax,

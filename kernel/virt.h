@@ -56,11 +56,11 @@ struct virt_ops {
      * host once the backend re-enables interrupts (STGI / IF). A vCPU runs
      * on one CPU only between vcpu_create and vcpu_destroy. */
     void (*vcpu_run)(struct vcpu *v, struct vm_exit *exit);
-    void (*get_regs)(struct vcpu *v, struct vcpu_regs *r);
-    void (*set_regs)(struct vcpu *v, const struct vcpu_regs *r);
-    void (*get_sregs)(struct vcpu *v, struct vcpu_sregs *s);
+    void (*get_regs)(struct vcpu *v, struct keel_regs *r);
+    void (*set_regs)(struct vcpu *v, const struct keel_regs *r);
+    void (*get_sregs)(struct vcpu *v, struct keel_sregs *s);
     /* Returns 0, or -1 when the state is not one the hardware accepts. */
-    int (*set_sregs)(struct vcpu *v, const struct vcpu_sregs *s);
+    int (*set_sregs)(struct vcpu *v, const struct keel_sregs *s);
     /* Advances RIP by len (past the exiting instruction) and clears the
      * interrupt shadow (STI / MOV SS blocking). */
     void (*skip_instruction)(struct vcpu *v, uint32_t len);

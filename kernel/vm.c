@@ -5,6 +5,7 @@
 #include "kstring.h"
 #include "layout.h"
 #include "pmm.h"
+#include "paging.h"
 #include "printk.h"
 #include "spinlock.h"
 #include "virt.h"
@@ -100,25 +101,15 @@ int vm_add_ram(struct vm *vm, uint64_t gpa, uint64_t size)
     return 0;
 }
 
-/* Host physical address behind guest RAM [gpa, gpa+len) within one slot. */
-static uint64_t ram_hpa(const struct vm *vm, uint64_t gpa, uint64_t len)
+/* Host frame behind byte off of slot s (0 when the VMM's page is gone). */
+static uint64_t slot_hpa(const struct memslot *s, uint64_t off)
 {
-    for (unsigned i = 0; i < VM_MAX_SLOTS; i++) {
-        const struct memslot *s = &vm->slots[i];
-        if (s->in_use && s->hpa && gpa >= s->gpa && len <= s->size && gpa - s->gpa <= s->size - len)
-            return s->hpa + (gpa - s->gpa);
-    }
-    return 0;
-}
-
-int vm_add_alias(struct vm *vm, uint64_t alias_gpa, uint64_t source_gpa, uint64_t size)
-{
-    uint64_t hpa = ram_hpa(vm, source_gpa, size);
-    struct memslot *slot = free_slot(vm);
-    if (!hpa || !slot || (alias_gpa & (PAGE_SIZE - 1)) || (size & (PAGE_SIZE - 1)))
-        return -1;
-    *slot = (struct memslot){.gpa = alias_gpa, .size = size, .hpa = hpa, .in_use = true};
-    return 0;
+    if (!s->user_root)
+        return s->hpa + off;
+    uint64_t pa, flags;
+    if (!paging_lookup(s->user_root, s->user_va + off, &pa, &flags, 0) || !(flags & PT_OWNED))
+        return 0;
+    return pa;
 }
 
 static const struct memslot *slot_of(const struct vm *vm, uint64_t gpa)
@@ -131,6 +122,33 @@ static const struct memslot *slot_of(const struct vm *vm, uint64_t gpa)
     return 0;
 }
 
+/* Host physical address behind guest RAM [gpa, gpa+len): within one slot,
+ * and host-contiguous where it crosses pages. 0 otherwise. */
+static uint64_t ram_hpa(const struct vm *vm, uint64_t gpa, uint64_t len)
+{
+    const struct memslot *s = slot_of(vm, gpa);
+    if (!s || !len || len > s->size - (gpa - s->gpa))
+        return 0;
+    uint64_t off = gpa - s->gpa;
+    uint64_t first = slot_hpa(s, off);
+    for (uint64_t next = (off | (PAGE_SIZE - 1)) + 1; first && next < off + len;
+         next += PAGE_SIZE) {
+        if (slot_hpa(s, next) != first + (next - off))
+            return 0;
+    }
+    return first;
+}
+
+int vm_add_alias(struct vm *vm, uint64_t alias_gpa, uint64_t source_gpa, uint64_t size)
+{
+    uint64_t hpa = ram_hpa(vm, source_gpa, size);
+    struct memslot *slot = free_slot(vm);
+    if (!hpa || !slot || (alias_gpa & (PAGE_SIZE - 1)) || (size & (PAGE_SIZE - 1)))
+        return -1;
+    *slot = (struct memslot){.gpa = alias_gpa, .size = size, .hpa = hpa, .in_use = true};
+    return 0;
+}
+
 int vm_map_on_fault(struct vm *vm, uint64_t gpa)
 {
     const struct memslot *s = slot_of(vm, gpa);
@@ -139,16 +157,47 @@ int vm_map_on_fault(struct vm *vm, uint64_t gpa)
     if (slat_lookup(&vm->slat, gpa, 0, 0, 0, 0))
         return VM_FAULT_PERMISSION;
     static const uint64_t sizes[] = {1ull << 30, 1ull << 21, PAGE_SIZE};
-    for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-        uint64_t size = sizes[i];
+    for (unsigned i = s->user_root ? 2 : 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        uint64_t size = sizes[i]; /* the VMM's pages are not contiguous: 4 KiB for those */
         uint64_t base = gpa & ~(size - 1);
-        uint64_t hpa = s->hpa + (base - s->gpa);
+        uint64_t hpa = slot_hpa(s, base - s->gpa);
+        if (!hpa)
+            return VM_FAULT_NOT_RAM; /* the VMM's page is gone */
         if (base < s->gpa || base + size > s->gpa + s->size || (hpa & (size - 1)))
             continue; /* the block leaves the slot, or the backing is not aligned */
         if (slat_map(&vm->slat, base, hpa, size, SLAT_RWX, SLAT_MT_WB) == SLAT_OK)
             return VM_FAULT_MAPPED;
     }
     return VM_FAULT_NO_MEMORY;
+}
+
+int vm_add_user_region(struct vm *vm, unsigned slot, uint64_t gpa, uint64_t size,
+                       uint64_t user_root, uint64_t user_va)
+{
+    if (slot >= VM_MAX_SLOTS || vm->slots[slot].in_use)
+        return -1;
+    for (unsigned i = 0; i < VM_MAX_SLOTS; i++) {
+        const struct memslot *o = &vm->slots[i];
+        if (o->in_use && gpa < o->gpa + o->size && o->gpa < gpa + size)
+            return -1;
+    }
+    vm->slots[slot] = (struct memslot){.gpa = gpa,
+                                       .size = size,
+                                       .user_root = user_root,
+                                       .user_va = user_va,
+                                       .in_use = true};
+    return 0;
+}
+
+bool vm_uses_user_memory(const struct vm *vm, uint64_t user_root, uint64_t va, uint64_t size)
+{
+    for (unsigned i = 0; i < VM_MAX_SLOTS; i++) {
+        const struct memslot *s = &vm->slots[i];
+        if (s->in_use && s->user_root == user_root && va < s->user_va + s->size &&
+            s->user_va < va + size)
+            return true;
+    }
+    return false;
 }
 
 void *vm_guest_ram(struct vm *vm, uint64_t gpa, uint64_t len)

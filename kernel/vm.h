@@ -21,6 +21,9 @@ enum vcpu_stop_reason {
     VCPU_STOP_HALTED,         /* HLT with interrupts off and nothing to deliver, ever */
     VCPU_STOP_UNHANDLED,      /* an exit the core cannot handle */
     VCPU_STOP_MMIO_UNDECODED, /* MMIO by an instruction outside the decoded forms */
+    VCPU_STOP_USER_IO,        /* port I/O or MMIO for the VMM: see v->user_exit */
+    VCPU_STOP_STRING_IO,      /* string I/O to the VMM (not carried out yet) */
+    VCPU_STOP_ABORTED,        /* should_stop said so (the VMM is gone) */
 };
 
 struct vcpu_stop {
@@ -33,12 +36,16 @@ struct vcpu_stop {
 
 struct vm_device_ops {
     /* Port I/O of size 1/2/4. For IN, set *value. Return false for an
-     * unclaimed port (reads give all ones, writes are ignored). */
+     * unclaimed port (reads give all ones, writes are ignored). NULL: every
+     * port access goes to the VMM (VCPU_STOP_USER_IO). */
     bool (*pio)(void *ctx, struct vcpu *v, uint16_t port, uint8_t size, bool in, uint32_t *value);
     /* MMIO of size 1/2/4/8 at a GPA that is not RAM. Return false when no
-     * device is there (the access is then "outside guest memory"). */
+     * device is there (the access is then "outside guest memory"). NULL:
+     * every such access goes to the VMM (VCPU_STOP_USER_IO). */
     bool (*mmio)(void *ctx, struct vcpu *v, uint64_t gpa, uint8_t size, bool write,
                  uint64_t *value);
+    /* Polled between guest entries; true ends the run (VCPU_STOP_ABORTED). */
+    bool (*should_stop)(void *ctx);
     void *ctx;
 };
 
@@ -49,6 +56,15 @@ void vm_destroy(struct vm *vm);
 /* Backs [gpa, gpa+size) with fresh zeroed host memory (contiguous; size a
  * power of two multiple of 4 KiB up to 1 GiB). Returns 0 or a negative code. */
 int vm_add_ram(struct vm *vm, uint64_t gpa, uint64_t size);
+
+/* Makes [gpa, gpa+size) guest RAM backed by the VMM partition's own pages at
+ * user_va in its tables user_root (checked by the caller: owned, writable).
+ * Returns 0, or -1 for a used slot number or an overlap with another slot. */
+int vm_add_user_region(struct vm *vm, unsigned slot, uint64_t gpa, uint64_t size,
+                       uint64_t user_root, uint64_t user_va);
+
+/* True when the VMM memory [va, va+size) of user_root backs guest RAM. */
+bool vm_uses_user_memory(const struct vm *vm, uint64_t user_root, uint64_t va, uint64_t size);
 
 /* Maps [alias_gpa, +size) to the host memory behind [source_gpa, +size). */
 int vm_add_alias(struct vm *vm, uint64_t alias_gpa, uint64_t source_gpa, uint64_t size);
@@ -71,6 +87,10 @@ void vcpu_destroy(struct vcpu *v);
 
 /* Runs v on the calling CPU until it stops; fills stop. */
 void vcpu_run_loop(struct vcpu *v, const struct vm_device_ops *dev, struct vcpu_stop *stop);
+
+/* Completes the exit v->user_exit with value (the IN or MMIO load data) and
+ * steps past the instruction; nothing when there is none pending. */
+void vcpu_complete_user_exit(struct vcpu *v, uint64_t value);
 
 /* Called by device handlers during the run loop. */
 void vcpu_request_stop(struct vcpu *v, uint64_t code);

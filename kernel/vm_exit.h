@@ -19,8 +19,11 @@ bool vm_exit_slat_fault(struct vcpu *v, const struct vm_device_ops *dev, const s
  * instruction the exit names (the vCPU then stops). */
 bool vm_fill_insn_length(struct vcpu *v, struct vm_exit *e);
 
+/* The register with x86 encoding number n (0 rAX, 1 rCX, ... 15 R15). */
+uint64_t *vm_mmio_register(struct keel_regs *r, unsigned n);
+
 /* The guest's paging state, for walks of its page tables. */
-void vm_guest_paging(struct vcpu *v, const struct vcpu_sregs *s, struct guest_paging_state *st);
+void vm_guest_paging(struct vcpu *v, const struct keel_sregs *s, struct guest_paging_state *st);
 
 /* guest_phys_read_fn over v's RAM (ctx is the struct vm). */
 bool vm_read_guest_phys(void *ctx, uint64_t gpa, void *buf, size_t len);

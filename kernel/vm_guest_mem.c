@@ -2,21 +2,31 @@
 #include "cpu.h"
 #include "cpufeatures.h"
 #include "kstring.h"
+#include "layout.h"
 #include "virt.h"
 #include "vm_exit.h"
 
 #define VEC_PF 14
 
+/* Page by page: the VMM's memory behind guest RAM need not be contiguous. */
 bool vm_read_guest_phys(void *ctx, uint64_t gpa, void *buf, size_t len)
 {
-    const void *ram = vm_guest_ram(ctx, gpa, len);
-    if (!ram)
-        return false;
-    memcpy(buf, ram, len);
+    while (len) {
+        size_t chunk = PAGE_SIZE - (gpa & (PAGE_SIZE - 1));
+        if (chunk > len)
+            chunk = len;
+        const void *ram = vm_guest_ram(ctx, gpa, chunk);
+        if (!ram)
+            return false;
+        memcpy(buf, ram, chunk);
+        gpa += chunk;
+        buf = (char *)buf + chunk;
+        len -= chunk;
+    }
     return true;
 }
 
-void vm_guest_paging(struct vcpu *v, const struct vcpu_sregs *s, struct guest_paging_state *st)
+void vm_guest_paging(struct vcpu *v, const struct keel_sregs *s, struct guest_paging_state *st)
 {
     (void)v;
     *st = (struct guest_paging_state){.cr0 = s->cr0,
@@ -28,7 +38,7 @@ void vm_guest_paging(struct vcpu *v, const struct vcpu_sregs *s, struct guest_pa
 
 void vm_inject_page_fault(struct vcpu *v, uint64_t linear, uint32_t error_code)
 {
-    struct vcpu_sregs s;
+    struct keel_sregs s;
     virt->get_sregs(v, &s);
     s.cr2 = linear;
     virt->set_sregs(v, &s);

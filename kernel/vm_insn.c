@@ -33,8 +33,8 @@ bool vm_fill_insn_length(struct vcpu *v, struct vm_exit *e)
     }
     if (!op)
         return true; /* not an instruction exit that advances RIP */
-    struct vcpu_sregs s;
-    struct vcpu_regs r;
+    struct keel_sregs s;
+    struct keel_regs r;
     virt->get_sregs(v, &s);
     virt->get_regs(v, &r);
     struct guest_paging_state st;

@@ -34,7 +34,7 @@ static void port_out(struct vcpu *v, const struct vm_device_ops *dev, uint16_t p
         dev->pio(dev->ctx, v, port, size, false, &value);
 }
 
-static uint64_t address_mask(const struct vcpu_sregs *s)
+static uint64_t address_mask(const struct keel_sregs *s)
 {
     if ((s->efer & GUEST_EFER_LMA) && s->cs.l)
         return ~0ull;
@@ -86,8 +86,8 @@ static bool string_unit(struct vcpu *v, const struct vm_device_ops *dev, const s
 
 static void string_io(struct vcpu *v, const struct vm_device_ops *dev, const struct vm_exit *e)
 {
-    struct vcpu_sregs s;
-    struct vcpu_regs r;
+    struct keel_sregs s;
+    struct keel_regs r;
     virt->get_sregs(v, &s);
     virt->get_regs(v, &r);
     struct guest_paging_state st;
@@ -116,7 +116,19 @@ static void string_io(struct vcpu *v, const struct vm_device_ops *dev, const str
 bool vm_exit_io(struct vcpu *v, const struct vm_device_ops *dev, const struct vm_exit *e,
                 struct vcpu_stop *stop)
 {
-    (void)stop;
+    if (!dev->pio) {
+        if (e->io.string) {
+            stop->reason = VCPU_STOP_STRING_IO;
+            stop->rip = e->rip;
+            return true;
+        }
+        v->user_exit = (struct vcpu_user_exit){
+            .kind = USER_EXIT_PIO, .port = e->io.port, .size = e->io.size, .in = e->io.in,
+            .insn_len = e->insn_len, .value = (uint32_t)v->gprs.rax & size_mask(e->io.size)};
+        stop->reason = VCPU_STOP_USER_IO;
+        stop->rip = e->rip;
+        return true;
+    }
     if (e->io.string) {
         string_io(v, dev, e);
         return false;
@@ -130,4 +142,27 @@ bool vm_exit_io(struct vcpu *v, const struct vm_device_ops *dev, const struct vm
     }
     virt->skip_instruction(v, e->insn_len);
     return false;
+}
+
+void vcpu_complete_user_exit(struct vcpu *v, uint64_t value)
+{
+    struct vcpu_user_exit *x = &v->user_exit;
+    if (x->kind == USER_EXIT_PIO) {
+        if (x->in) {
+            uint64_t v32 = value & size_mask(x->size);
+            uint64_t keep = x->size == 4 ? 0 : v->gprs.rax & ~(uint64_t)size_mask(x->size);
+            v->gprs.rax = keep | v32;
+        }
+        virt->skip_instruction(v, x->insn_len);
+    } else if (x->kind == USER_EXIT_MMIO) {
+        struct keel_regs r;
+        virt->get_regs(v, &r);
+        if (!x->insn.write) {
+            uint64_t *reg = vm_mmio_register(&r, x->insn.reg);
+            *reg = mmio_merge_load(&x->insn, *reg, value);
+        }
+        r.rip += x->insn.length;
+        virt->set_regs(v, &r);
+    }
+    x->kind = USER_EXIT_NONE;
 }

@@ -14,7 +14,7 @@
 
 /* The register with encoding number n (SDM Vol. 2A table 2-1: 0 rAX,
  * 1 rCX, 2 rDX, 3 rBX, 4 rSP, 5 rBP, 6 rSI, 7 rDI, 8-15 R8-R15). */
-static uint64_t *encoded_register(struct vcpu_regs *r, unsigned n)
+uint64_t *vm_mmio_register(struct keel_regs *r, unsigned n)
 {
     uint64_t *const low[8] = {&r->rax, &r->rcx, &r->rdx, &r->rbx,
                               &r->rsp, &r->rbp, &r->rsi, &r->rdi};
@@ -53,8 +53,8 @@ bool vm_exit_slat_fault(struct vcpu *v, const struct vm_device_ops *dev, const s
         stop->rip = e->rip;
         return true;
     }
-    struct vcpu_sregs s;
-    struct vcpu_regs r;
+    struct keel_sregs s;
+    struct keel_regs r;
     virt->get_sregs(v, &s);
     virt->get_regs(v, &r);
     struct guest_paging_state st;
@@ -68,9 +68,19 @@ bool vm_exit_slat_fault(struct vcpu *v, const struct vm_device_ops *dev, const s
     if (mmio_decode(bytes, n, long_mode, s.cs.db, &d) < 0)
         return stop_undecoded(stop, e, bytes, n);
 
-    uint64_t *reg = encoded_register(&r, d.reg);
+    uint64_t *reg = vm_mmio_register(&r, d.reg);
     uint64_t value = 0;
     bool claimed;
+    if (!dev->mmio) {
+        v->user_exit = (struct vcpu_user_exit){
+            .kind = USER_EXIT_MMIO, .gpa = e->slat.gpa, .insn = d,
+            .value = d.write ? (d.src == MMIO_SRC_IMM ? d.imm : mmio_store_value(&d, *reg)) : 0};
+        v->stats.mmio++;
+        v->stats.emulated_instructions++;
+        stop->reason = VCPU_STOP_USER_IO;
+        stop->rip = e->rip;
+        return true;
+    }
     if (d.write) {
         value = d.src == MMIO_SRC_IMM ? d.imm : mmio_store_value(&d, *reg);
         claimed = dev->mmio && dev->mmio(dev->ctx, v, e->slat.gpa, d.size, true, &value);

@@ -44,7 +44,7 @@ static bool canonical(uint64_t a)
 
 static bool read_msr(struct vcpu *v, uint32_t index, uint64_t *value)
 {
-    struct vcpu_sregs s;
+    struct keel_sregs s;
     switch (index) {
     case MSR_TSC:
         *value = rdtsc();
@@ -78,7 +78,7 @@ static bool read_msr(struct vcpu *v, uint32_t index, uint64_t *value)
 
 static bool write_sregs_msr(struct vcpu *v, uint32_t index, uint64_t value)
 {
-    struct vcpu_sregs s;
+    struct keel_sregs s;
     virt->get_sregs(v, &s);
     if (index == MSR_EFER_IDX) {
         if (value & ~(EFER_GUEST_WRITABLE | EFER_LMA_BIT))

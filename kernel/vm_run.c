@@ -8,6 +8,7 @@
 #include "guest_fpu.h"
 #include "kstring.h"
 #include "layout.h"
+#include "sched/sched.h"
 #include "virt.h"
 #include "vm.h"
 #include "vm_exit.h"
@@ -73,7 +74,7 @@ static void handle_cpuid(struct vcpu *v, const struct vm_exit *e)
     uint32_t leaf = (uint32_t)v->gprs.rax;
     struct cpuid_guest guest = {.vcpu_id = v->id, .xcr0_allowed = guest_fpu_xcr0_allowed()};
     if (leaf == 1) { /* OSXSAVE mirrors the guest's CR4 */
-        struct vcpu_sregs s;
+        struct keel_sregs s;
         virt->get_sregs(v, &s);
         guest.osxsave = s.cr4 & CR4_OSXSAVE_BIT;
     }
@@ -90,7 +91,7 @@ static void handle_cpuid(struct vcpu *v, const struct vm_exit *e)
  * is switched with its state (guest_fpu.c), never the host's by accident. */
 static void handle_xsetbv(struct vcpu *v, const struct vm_exit *e)
 {
-    struct vcpu_sregs s;
+    struct keel_sregs s;
     virt->get_sregs(v, &s);
     uint64_t value = (v->gprs.rdx << 32) | (uint32_t)v->gprs.rax;
     int vector =
@@ -171,6 +172,12 @@ void vcpu_run_loop(struct vcpu *v, const struct vm_device_ops *dev, struct vcpu_
             stop->code = v->stop_code;
             return;
         }
+        if (dev->should_stop && dev->should_stop(dev->ctx)) {
+            stop->reason = VCPU_STOP_ABORTED;
+            return;
+        }
+        if (sched_should_yield())
+            schedule(); /* a vCPU thread shares its CPU like any other */
         deliver_interrupts(v);
         if (v->halted && !v->has_pending_event) {
             /* Nothing can wake it: no timers or virtual LAPIC yet. */

@@ -38,10 +38,10 @@ void svm_enter(uint64_t guest_vmcb_pa, struct guest_gprs *gprs, uint64_t host_vm
 int svm_vcpu_create(struct vcpu *v);
 void svm_vcpu_destroy(struct vcpu *v);
 void svm_vcpu_run(struct vcpu *v, struct vm_exit *exit);
-void svm_get_regs(struct vcpu *v, struct vcpu_regs *r);
-void svm_set_regs(struct vcpu *v, const struct vcpu_regs *r);
-void svm_get_sregs(struct vcpu *v, struct vcpu_sregs *s);
-int svm_set_sregs(struct vcpu *v, const struct vcpu_sregs *s);
+void svm_get_regs(struct vcpu *v, struct keel_regs *r);
+void svm_set_regs(struct vcpu *v, const struct keel_regs *r);
+void svm_get_sregs(struct vcpu *v, struct keel_sregs *s);
+int svm_set_sregs(struct vcpu *v, const struct keel_sregs *s);
 void svm_skip_instruction(struct vcpu *v, uint32_t len);
 bool svm_interrupt_allowed(struct vcpu *v);
 void svm_request_interrupt_window(struct vcpu *v, bool on);

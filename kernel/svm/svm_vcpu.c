@@ -51,17 +51,17 @@ static int ensure_permission_maps(void)
     return 0;
 }
 
-static uint16_t to_attrib(const struct vcpu_segment *s)
+static uint16_t to_attrib(const struct keel_segment *s)
 {
     return (uint16_t)((s->type & 0xf) | (s->s & 1) << 4 | (s->dpl & 3) << 5 |
                       (s->present & 1) << 7 | (s->avl & 1) << 8 | (s->l & 1) << 9 |
                       (s->db & 1) << 10 | (s->g & 1) << 11);
 }
 
-static void from_vmcb_segment(const struct vmcb_segment *in, struct vcpu_segment *out)
+static void from_vmcb_segment(const struct vmcb_segment *in, struct keel_segment *out)
 {
     uint16_t a = in->attrib;
-    *out = (struct vcpu_segment){
+    *out = (struct keel_segment){
         .base = in->base,
         .limit = in->limit,
         .selector = in->selector,
@@ -77,7 +77,7 @@ static void from_vmcb_segment(const struct vmcb_segment *in, struct vcpu_segment
     out->unusable = !out->present;
 }
 
-static void to_vmcb_segment(const struct vcpu_segment *in, struct vmcb_segment *out)
+static void to_vmcb_segment(const struct keel_segment *in, struct vmcb_segment *out)
 {
     out->selector = in->selector;
     out->attrib = in->unusable ? 0 : to_attrib(in);
@@ -221,7 +221,7 @@ void svm_vcpu_run(struct vcpu *v, struct vm_exit *exit)
         __asm__ volatile("sti; nop; cli" ::: "memory"); /* the host takes it now */
 }
 
-void svm_get_regs(struct vcpu *v, struct vcpu_regs *r)
+void svm_get_regs(struct vcpu *v, struct keel_regs *r)
 {
     const struct vmcb_save *s = &svm_of(v)->vmcb->save;
     vcpu_regs_from_gprs(&v->gprs, r);
@@ -230,7 +230,7 @@ void svm_get_regs(struct vcpu *v, struct vcpu_regs *r)
     r->rflags = s->rflags;
 }
 
-void svm_set_regs(struct vcpu *v, const struct vcpu_regs *r)
+void svm_set_regs(struct vcpu *v, const struct keel_regs *r)
 {
     struct vmcb_save *s = &svm_of(v)->vmcb->save;
     gprs_from_vcpu_regs(r, &v->gprs);
@@ -239,7 +239,7 @@ void svm_set_regs(struct vcpu *v, const struct vcpu_regs *r)
     s->rflags = r->rflags | RESET_RFLAGS; /* bit 1 is always set */
 }
 
-void svm_get_sregs(struct vcpu *v, struct vcpu_sregs *out)
+void svm_get_sregs(struct vcpu *v, struct keel_sregs *out)
 {
     const struct vmcb_save *s = &svm_of(v)->vmcb->save;
     memset(out, 0, sizeof(*out));
@@ -251,8 +251,8 @@ void svm_get_sregs(struct vcpu *v, struct vcpu_sregs *out)
     from_vmcb_segment(&s->ss, &out->ss);
     from_vmcb_segment(&s->tr, &out->tr);
     from_vmcb_segment(&s->ldtr, &out->ldt);
-    out->gdt = (struct vcpu_dtable){.base = s->gdtr.base, .limit = (uint16_t)s->gdtr.limit};
-    out->idt = (struct vcpu_dtable){.base = s->idtr.base, .limit = (uint16_t)s->idtr.limit};
+    out->gdt = (struct keel_dtable){.base = s->gdtr.base, .limit = (uint16_t)s->gdtr.limit};
+    out->idt = (struct keel_dtable){.base = s->idtr.base, .limit = (uint16_t)s->idtr.limit};
     out->cr0 = s->cr0;
     out->cr2 = s->cr2;
     out->cr3 = s->cr3;
@@ -262,7 +262,7 @@ void svm_get_sregs(struct vcpu *v, struct vcpu_sregs *out)
 
 /* Rejects combinations VMRUN would refuse (APM 15.5.1 "canonicalization and
  * consistency checks"), so a bad request fails here with an error code. */
-static bool sregs_consistent(const struct vcpu_sregs *s)
+static bool sregs_consistent(const struct keel_sregs *s)
 {
     if ((s->cr0 & CR0_PG) && !(s->cr0 & CR0_PE))
         return false;
@@ -273,7 +273,7 @@ static bool sregs_consistent(const struct vcpu_sregs *s)
     return true;
 }
 
-int svm_set_sregs(struct vcpu *v, const struct vcpu_sregs *in)
+int svm_set_sregs(struct vcpu *v, const struct keel_sregs *in)
 {
     if (!sregs_consistent(in))
         return -1;

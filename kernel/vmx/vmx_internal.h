@@ -114,7 +114,7 @@ void vmx_set_ia32e_mode(bool on);
 void vmx_flush_now(struct vcpu *v, struct vmx_vcpu *x);
 uint64_t vmx_guest_cr0(void);
 uint64_t vmx_guest_cr4(void);
-void vmx_write_segment(enum vmx_seg s, const struct vcpu_segment *seg);
+void vmx_write_segment(enum vmx_seg s, const struct keel_segment *seg);
 int vmx_load_pdptes(struct vcpu *v, uint64_t cr3);
 
 /* vmx_event.c */
@@ -138,10 +138,10 @@ void vmx_exit_stub(void);
 int vmx_vcpu_create(struct vcpu *v);
 void vmx_vcpu_destroy(struct vcpu *v);
 void vmx_vcpu_run(struct vcpu *v, struct vm_exit *exit);
-void vmx_get_regs(struct vcpu *v, struct vcpu_regs *r);
-void vmx_set_regs(struct vcpu *v, const struct vcpu_regs *r);
-void vmx_get_sregs(struct vcpu *v, struct vcpu_sregs *s);
-int vmx_set_sregs(struct vcpu *v, const struct vcpu_sregs *s);
+void vmx_get_regs(struct vcpu *v, struct keel_regs *r);
+void vmx_set_regs(struct vcpu *v, const struct keel_regs *r);
+void vmx_get_sregs(struct vcpu *v, struct keel_sregs *s);
+int vmx_set_sregs(struct vcpu *v, const struct keel_sregs *s);
 void vmx_skip_instruction(struct vcpu *v, uint32_t len);
 bool vmx_interrupt_allowed(struct vcpu *v);
 void vmx_request_interrupt_window(struct vcpu *v, bool on);

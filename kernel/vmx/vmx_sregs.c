@@ -23,7 +23,7 @@ static bool canonical(uint64_t addr, unsigned bits)
 
 /* CR0, CR3, CR4, CR8 and EFER (27.3.1.1; Vol. 3A 2.5: PG needs PE, NW
  * needs CD; 10.8.5: long mode active iff LME and PG, and then PAE). */
-static bool control_registers_ok(const struct vcpu_sregs *s)
+static bool control_registers_ok(const struct keel_sregs *s)
 {
     const struct vmx_config *k = &vmx_config;
     bool lma = (s->efer & EFER_LME) && (s->cr0 & CR0_PG);
@@ -43,7 +43,7 @@ static bool control_registers_ok(const struct vcpu_sregs *s)
 /* Bases (27.3.1.2: CS, and SS/DS/ES when usable, below 4 GiB; FS, GS, and
  * LDTR/TR when usable, canonical), CS and TR usable, limit consistent with
  * G, and no 64-bit code segment with D set in IA-32e mode. */
-static bool segment_ok(unsigned i, const struct vcpu_segment *seg, unsigned la_bits, bool lma)
+static bool segment_ok(unsigned i, const struct keel_segment *seg, unsigned la_bits, bool lma)
 {
     bool unusable = seg->unusable || !seg->present;
     if ((i == SEG_CS || i == SEG_TR) && unusable)
@@ -62,7 +62,7 @@ static bool segment_ok(unsigned i, const struct vcpu_segment *seg, unsigned la_b
     return !(i == SEG_CS && lma && seg->l && seg->db);
 }
 
-static bool state_ok(const struct vcpu_sregs *s, const struct vcpu_segment *const segs[])
+static bool state_ok(const struct keel_sregs *s, const struct keel_segment *const segs[])
 {
     bool lma = s->efer & EFER_LMA;
     unsigned la_bits = (s->cr4 & CR4_LA57) ? 57 : 48;
@@ -75,11 +75,11 @@ static bool state_ok(const struct vcpu_sregs *s, const struct vcpu_segment *cons
     return canonical(s->gdt.base, la_bits) && canonical(s->idt.base, la_bits);
 }
 
-int vmx_set_sregs(struct vcpu *v, const struct vcpu_sregs *s)
+int vmx_set_sregs(struct vcpu *v, const struct keel_sregs *s)
 {
     struct vmx_vcpu *x = v->backend;
     const struct vmx_config *k = &vmx_config;
-    const struct vcpu_segment *const segs[] = {&s->es, &s->cs, &s->ss,  &s->ds,
+    const struct keel_segment *const segs[] = {&s->es, &s->cs, &s->ss,  &s->ds,
                                                &s->fs, &s->gs, &s->ldt, &s->tr};
     if (!state_ok(s, segs))
         return -1;

@@ -1,5 +1,5 @@
 /*
- * Register state of a VT-x vCPU in KVM's shapes (struct vcpu_regs /
+ * Register state of a VT-x vCPU in KVM's shapes (struct keel_regs /
  * vcpu_sregs): GPRs from the vCPU, the rest from the VMCS guest-state area
  * (SDM Vol. 3C 25.4). set_sregs is a trust boundary: it checks what the
  * architecture forbids and VM entry would refuse (27.3.1) and returns -1
@@ -21,7 +21,7 @@
 #define AR_ACCESSED_BIT 1u /* code/data type bit 0 */
 #define AR_TSS_BUSY_BIT 2u /* TSS type bit 1 */
 
-void vmx_get_regs(struct vcpu *v, struct vcpu_regs *r)
+void vmx_get_regs(struct vcpu *v, struct keel_regs *r)
 {
     vcpu_regs_from_gprs(&v->gprs, r);
     uint64_t flags = irq_save();
@@ -35,7 +35,7 @@ void vmx_get_regs(struct vcpu *v, struct vcpu_regs *r)
 
 /* RFLAGS is forced into a form VM entry accepts (27.3.1.4: reserved bits 0,
  * bit 1 set). */
-void vmx_set_regs(struct vcpu *v, const struct vcpu_regs *r)
+void vmx_set_regs(struct vcpu *v, const struct keel_regs *r)
 {
     gprs_from_vcpu_regs(r, &v->gprs);
     uint64_t flags = irq_save();
@@ -64,10 +64,10 @@ uint64_t vmx_guest_cr4(void)
 /* Access rights (25.4.1, table 25-2) to KVM's segment form and back. An
  * unusable segment reads as not present, and a non-present one is written
  * as unusable (VM entry wants usable segments present, 27.3.1.2). */
-static void read_segment(enum vmx_seg s, struct vcpu_segment *seg)
+static void read_segment(enum vmx_seg s, struct keel_segment *seg)
 {
     uint32_t ar = (uint32_t)vmcs_read(VMCS_SEG_AR(s));
-    *seg = (struct vcpu_segment){
+    *seg = (struct keel_segment){
         .base = vmcs_read(VMCS_SEG_BASE(s)),
         .limit = (uint32_t)vmcs_read(VMCS_SEG_LIMIT(s)),
         .selector = (uint16_t)vmcs_read(VMCS_SEG_SEL(s)),
@@ -83,7 +83,7 @@ static void read_segment(enum vmx_seg s, struct vcpu_segment *seg)
     };
 }
 
-static uint32_t segment_ar(enum vmx_seg s, const struct vcpu_segment *seg)
+static uint32_t segment_ar(enum vmx_seg s, const struct keel_segment *seg)
 {
     bool unusable = seg->unusable || !seg->present;
     uint32_t type = seg->type & AR_TYPE_MASK;
@@ -98,7 +98,7 @@ static uint32_t segment_ar(enum vmx_seg s, const struct vcpu_segment *seg)
            (seg->db ? AR_DB : 0) | (seg->g ? AR_G : 0) | (unusable ? AR_UNUSABLE : 0);
 }
 
-void vmx_write_segment(enum vmx_seg s, const struct vcpu_segment *seg)
+void vmx_write_segment(enum vmx_seg s, const struct keel_segment *seg)
 {
     vmcs_write(VMCS_SEG_SEL(s), seg->selector);
     vmcs_write(VMCS_SEG_BASE(s), seg->base);
@@ -106,13 +106,13 @@ void vmx_write_segment(enum vmx_seg s, const struct vcpu_segment *seg)
     vmcs_write(VMCS_SEG_AR(s), segment_ar(s, seg));
 }
 
-void vmx_get_sregs(struct vcpu *v, struct vcpu_sregs *s)
+void vmx_get_sregs(struct vcpu *v, struct keel_sregs *s)
 {
     struct vmx_vcpu *x = v->backend;
-    *s = (struct vcpu_sregs){0};
+    *s = (struct keel_sregs){0};
     uint64_t flags = irq_save();
     if (vmx_vmcs_load(x) == 0) {
-        struct vcpu_segment *segs[] = {&s->es, &s->cs, &s->ss,  &s->ds,
+        struct keel_segment *segs[] = {&s->es, &s->cs, &s->ss,  &s->ds,
                                        &s->fs, &s->gs, &s->ldt, &s->tr};
         for (unsigned i = SEG_ES; i <= SEG_TR; i++)
             read_segment(i, segs[i]);

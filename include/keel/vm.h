@@ -1,0 +1,136 @@
+/*
+ * The VM part of Keel's hypercall ABI, shaped after Linux's /dev/kvm
+ * (include/uapi/linux/kvm.h): struct keel_run has the layout of struct
+ * kvm_run for the fields Keel uses, with the same exit-reason numbers;
+ * keel_regs and keel_sregs are kvm_regs and kvm_sregs (without the
+ * interrupt bitmap). A VMM that knows KVM knows this.
+ */
+#ifndef KEEL_ABI_VM_H
+#define KEEL_ABI_VM_H
+
+#include <stdint.h>
+
+/* Exit reasons (KVM_EXIT_*). */
+#define KEEL_EXIT_UNKNOWN        0
+#define KEEL_EXIT_EXCEPTION      1
+#define KEEL_EXIT_IO             2
+#define KEEL_EXIT_HLT            5
+#define KEEL_EXIT_MMIO           6
+#define KEEL_EXIT_IRQ_WINDOW_OPEN 7
+#define KEEL_EXIT_SHUTDOWN       8
+#define KEEL_EXIT_FAIL_ENTRY     9
+#define KEEL_EXIT_INTR           10
+#define KEEL_EXIT_INTERNAL_ERROR 17
+#define KEEL_EXIT_SYSTEM_EVENT   24
+
+#define KEEL_EXIT_IO_IN  0
+#define KEEL_EXIT_IO_OUT 1
+
+/* internal.suberror for KEEL_EXIT_INTERNAL_ERROR (KVM_INTERNAL_ERROR_*). */
+#define KEEL_INTERNAL_ERROR_EMULATION 1 /* an MMIO instruction the core does not decode */
+
+/* The run page: one 4 KiB page per vCPU, mapped into the VMM partition by
+ * KEEL_HC_CREATE_VCPU. Offsets as in struct kvm_run. */
+struct keel_run {
+    uint8_t request_interrupt_window; /* 0 */
+    uint8_t immediate_exit;           /* 1 */
+    uint8_t padding1[6];
+    uint32_t exit_reason;                /* 8 */
+    uint8_t ready_for_interrupt_injection; /* 12 */
+    uint8_t if_flag;                     /* 13 */
+    uint16_t flags;                      /* 14 */
+    uint64_t cr8;                        /* 16 */
+    uint64_t apic_base;                  /* 24 */
+    union {                              /* 32 */
+        struct {
+            uint64_t hardware_exit_reason;
+        } hw;
+        struct {
+            uint64_t hardware_entry_failure_reason;
+            uint32_t cpu;
+        } fail_entry;
+        struct {
+            uint32_t exception;
+            uint32_t error_code;
+        } ex;
+        struct {
+            uint8_t direction; /* KEEL_EXIT_IO_IN or _OUT */
+            uint8_t size;      /* 1, 2 or 4 */
+            uint16_t port;
+            uint32_t count;       /* units (1: Keel carries string I/O out unit by unit) */
+            uint64_t data_offset; /* from the start of this page */
+        } io;
+        struct {
+            uint64_t phys_addr;
+            uint8_t data[8];
+            uint32_t len;
+            uint8_t is_write;
+        } mmio;
+        struct {
+            uint32_t suberror;
+            uint32_t ndata;
+            uint64_t data[16]; /* for EMULATION: the GPA, then the instruction bytes */
+        } internal;
+        struct {
+            uint32_t type;
+            uint32_t ndata;
+            uint64_t data[16];
+        } system_event;
+        char padding[256];
+    };
+};
+
+/* KEEL_HC_SET_USER_MEMORY_REGION (struct kvm_userspace_memory_region). */
+struct keel_memory_region {
+    uint32_t slot;
+    uint32_t flags;           /* 0 */
+    uint64_t guest_phys_addr; /* 4 KiB-aligned */
+    uint64_t memory_size;     /* 4 KiB multiple; 0 deletes the slot */
+    uint64_t userspace_addr;  /* the VMM's own memory (from KEEL_HC_MEM_MAP), 4 KiB-aligned */
+};
+
+/* struct kvm_regs. */
+struct keel_regs {
+    uint64_t rax, rbx, rcx, rdx, rsi, rdi, rsp, rbp;
+    uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+    uint64_t rip, rflags;
+};
+
+/* struct kvm_segment / kvm_dtable / kvm_sregs. */
+struct keel_segment {
+    uint64_t base;
+    uint32_t limit;
+    uint16_t selector;
+    uint8_t type;
+    uint8_t present, dpl, db, s, l, g, avl;
+    uint8_t unusable;
+    uint8_t padding;
+};
+
+struct keel_dtable {
+    uint64_t base;
+    uint16_t limit;
+    uint16_t padding[3];
+};
+
+struct keel_sregs {
+    struct keel_segment cs, ds, es, fs, gs, ss;
+    struct keel_segment tr, ldt;
+    struct keel_dtable gdt, idt;
+    uint64_t cr0, cr2, cr3, cr4, cr8;
+    uint64_t efer;
+    uint64_t apic_base;
+};
+
+/* KEEL_HC_GET_STATS: kvmstat's per-vCPU columns. */
+struct keel_vcpu_stats {
+    uint64_t exits, hlt, irq, irq_window, io, mmio, cpuid, msr, npf;
+    uint64_t injected_interrupts, injected_exceptions, emulated_instructions;
+    uint64_t exits_to_vmm;
+};
+
+_Static_assert(__builtin_offsetof(struct keel_run, exit_reason) == 8, "kvm_run layout");
+_Static_assert(__builtin_offsetof(struct keel_run, io) == 32, "kvm_run layout");
+_Static_assert(sizeof(struct keel_regs) == 144, "kvm_regs layout");
+
+#endif
