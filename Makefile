@@ -83,10 +83,15 @@ run: deps
 	$(QEMU) $(RUN_QEMU_FLAGS) -cdrom $(BUILD)/keel.iso
 
 -include tests/partitions/partitions.mk
+-include user/user.mk
+-include user/init/init.mk
+-include guest-loader/vmm.mk
+-include tests/guests/mb_guests.mk
 -include tests/unit/unit.mk
 -include tests/fuzz/fuzz.mk
 
-boot-tests: $(BUILD)/keel.elf $(BUILD)/keel.iso $(TEST_ISOS) test-partitions
+RING3_PROGRAMS := test-partitions user-programs init vmm mb-guests mb-vms-iso
+boot-tests: $(BUILD)/keel.elf $(BUILD)/keel.iso $(TEST_ISOS) $(RING3_PROGRAMS)
 	@mkdir -p $(BUILD)/test-results
 	-python3 tests/boot/boot_tests.py --build-dir $(BUILD)
 
@@ -94,7 +99,7 @@ boot-tests: $(BUILD)/keel.elf $(BUILD)/keel.iso $(TEST_ISOS) test-partitions
 # the summary prints "N passed, M failed" and fails if anything failed.
 test: deps
 	@rm -rf $(BUILD)/test-results && mkdir -p $(BUILD)/test-results
-	@$(MAKE) --no-print-directory all iso $(TEST_ISOS) test-partitions
+	@$(MAKE) --no-print-directory all iso $(TEST_ISOS) $(RING3_PROGRAMS)
 	-@$(MAKE) --no-print-directory unit-tests
 	-@$(MAKE) --no-print-directory fuzz-smoke
 	-@$(MAKE) --no-print-directory boot-tests
@@ -111,7 +116,8 @@ lint:
 	@clang-format --dry-run --Werror $(FORMAT_FILES)
 	@echo "lint: cppcheck"
 	@cppcheck --quiet --enable=warning,style,performance,portability --error-exitcode=1 \
-	    --inline-suppr --suppress=missingIncludeSystem -Ikernel -Iinclude kernel tests/unit tests/fuzz
+	    --inline-suppr --suppress=missingIncludeSystem -Ikernel -Iinclude -Iuser/lib \
+	    kernel user guest-loader tests/unit tests/fuzz
 	@echo "lint: build with -Wall -Wextra -Werror"
 	@$(MAKE) --no-print-directory all
 

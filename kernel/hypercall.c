@@ -25,25 +25,44 @@
 
 const struct boot_info *boot_info_get(void);
 
-/* Writes the partition's bytes to the console, prefixed line by line. */
+/* Prints one line of a partition's output with its name in front. Control
+ * bytes become '?': a partition does not drive the operator's terminal. */
+static void print_partition_line(const struct partition *p, char *line, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)line[i];
+        if (c < 0x20 || c >= 0x7f)
+            line[i] = '?';
+    }
+    line[n] = '\0';
+    printk(LOG_NOTICE, "%s: %s", p->name, line);
+}
+
+/* Writes the partition's bytes to the console, a line per printk (a line
+ * longer than CONSOLE_CHUNK is split). */
 static int64_t hc_console_write(struct partition *p, uint64_t buf, uint64_t len)
 {
     if (len > CONSOLE_MAX)
         return -KEEL_EINVAL;
-    char chunk[CONSOLE_CHUNK + 1];
+    char line[CONSOLE_CHUNK + 1], chunk[CONSOLE_CHUNK];
+    size_t used = 0;
     for (uint64_t done = 0; done < len;) {
-        uint64_t n = len - done < CONSOLE_CHUNK ? len - done : CONSOLE_CHUNK;
+        size_t n = len - done < CONSOLE_CHUNK ? (size_t)(len - done) : CONSOLE_CHUNK;
         if (!copy_from_user(p->root, chunk, buf + done, n))
             return done ? (int64_t)done : -KEEL_EFAULT;
-        for (uint64_t i = 0; i < n; i++) {
-            unsigned char c = (unsigned char)chunk[i];
-            if (c != '\n' && (c < 0x20 || c >= 0x7f))
-                chunk[i] = '?'; /* a partition does not drive the operator's terminal */
+        for (size_t i = 0; i < n; i++) {
+            if (chunk[i] == '\n' || used == CONSOLE_CHUNK) {
+                print_partition_line(p, line, used);
+                used = 0;
+                if (chunk[i] == '\n')
+                    continue;
+            }
+            line[used++] = chunk[i];
         }
-        chunk[n] = '\0';
-        printk(LOG_NOTICE, "%s: %s", p->name, chunk);
         done += n;
     }
+    if (used)
+        print_partition_line(p, line, used);
     return (int64_t)len;
 }
 

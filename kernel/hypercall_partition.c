@@ -63,9 +63,9 @@ static int64_t hc_partition_create(struct partition *p, uint64_t uspec)
     const struct handle *image = handle_lookup(p, spec.image, HANDLE_MODULE, RIGHT_READ);
     if (!image)
         return -KEEL_EBADF;
-    struct partition *child = partition_create(image->object, name, args, grants,
-                                               (unsigned)spec.grant_count, false,
-                                               partition_pick_cpu(), why);
+    struct partition *child =
+        partition_create(image->object, name, args, grants, (unsigned)spec.grant_count, false,
+                         partition_pick_cpu(), why);
     if (!child) {
         pr_warn("partition %s: cannot create partition %s: %s", p->name, name, why);
         return -KEEL_EINVAL;
@@ -84,8 +84,9 @@ static int64_t hc_partition_kill(struct partition *p, int64_t h)
     return 0;
 }
 
-/* Blocks until the partition's last thread is gone; returns its status. */
-static int64_t hc_partition_wait(struct partition *p, int64_t h)
+/* Blocks until the partition's last thread is gone; stores its exit status
+ * through status (so a status is never mistaken for an error code). */
+static int64_t hc_partition_wait(struct partition *p, int64_t h, uint64_t status)
 {
     const struct handle *e = handle_lookup(p, h, HANDLE_PARTITION, RIGHT_WAIT);
     if (!e)
@@ -100,8 +101,10 @@ static int64_t hc_partition_wait(struct partition *p, int64_t h)
             me->state = THREAD_BLOCKED;
         }
         spin_unlock_irqrestore(&child->lock, flags);
-        if (done)
-            return child->exit_status;
+        if (done) {
+            int64_t s = child->exit_status;
+            return copy_to_user(p->root, status, &s, sizeof(s)) ? 0 : -KEEL_EFAULT;
+        }
         schedule();
         if (p->state == PARTITION_DEAD)
             return -KEEL_ESRCH; /* the waiter itself was killed */
@@ -120,7 +123,7 @@ int64_t hypercall_partition(struct partition *p, const struct trap_frame *f)
     case KEEL_HC_PARTITION_KILL:
         return hc_partition_kill(p, (int64_t)f->rdi);
     case KEEL_HC_PARTITION_WAIT:
-        return hc_partition_wait(p, (int64_t)f->rdi);
+        return hc_partition_wait(p, (int64_t)f->rdi, f->rsi);
     default:
         return -KEEL_ENOSYS;
     }

@@ -78,8 +78,8 @@ static int64_t hc_set_memory_region(struct partition *p, int64_t h, uint64_t ure
         return -KEEL_EBADF;
     if (!copy_from_user(p->root, &r, uregion, sizeof(r)))
         return -KEEL_EFAULT;
-    if (r.flags || !r.memory_size || ((r.guest_phys_addr | r.memory_size | r.userspace_addr) &
-                                      (PAGE_SIZE - 1)))
+    if (r.flags || !r.memory_size ||
+        ((r.guest_phys_addr | r.memory_size | r.userspace_addr) & (PAGE_SIZE - 1)))
         return -KEEL_EINVAL; /* deleting (size 0) and flags are not supported yet */
     if (r.memory_size > REGION_MAX || r.guest_phys_addr >= GPA_LIMIT ||
         r.memory_size > GPA_LIMIT - r.guest_phys_addr)

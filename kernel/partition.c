@@ -166,8 +166,7 @@ const struct handle *handle_lookup(struct partition *p, int64_t h, enum handle_k
     return e;
 }
 
-int64_t handle_new(struct partition *p, enum handle_kind kind, uint32_t rights,
-                   const void *object)
+int64_t handle_new(struct partition *p, enum handle_kind kind, uint32_t rights, const void *object)
 {
     uint64_t flags = spin_lock_irqsave(&p->lock);
     int64_t found = -KEEL_EMFILE;

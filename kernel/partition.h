@@ -15,7 +15,14 @@
 
 #define PARTITION_HANDLES 64
 
-enum handle_kind { HANDLE_NONE, HANDLE_MODULE, HANDLE_PARTITION, HANDLE_THREAD, HANDLE_VM, HANDLE_VCPU };
+enum handle_kind {
+    HANDLE_NONE,
+    HANDLE_MODULE,
+    HANDLE_PARTITION,
+    HANDLE_THREAD,
+    HANDLE_VM,
+    HANDLE_VCPU
+};
 
 #define RIGHT_READ  (1u << 0)
 #define RIGHT_WRITE (1u << 1)
@@ -73,8 +80,7 @@ unsigned partition_pick_cpu(void);
 /* Handle helpers for the hypercalls (kernel/hypercall*.c). */
 const struct handle *handle_lookup(struct partition *p, int64_t h, enum handle_kind kind,
                                    uint32_t rights);
-int64_t handle_new(struct partition *p, enum handle_kind kind, uint32_t rights,
-                   const void *object);
+int64_t handle_new(struct partition *p, enum handle_kind kind, uint32_t rights, const void *object);
 
 /* Destroys the VMs and vCPUs p's handles hold (its VMM is ending). */
 void partition_release_vms(struct partition *p);

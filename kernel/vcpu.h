@@ -111,7 +111,7 @@ struct vcpu_user_exit {
 
 struct memslot {
     uint64_t gpa, size;
-    uint64_t hpa; /* host-physical start of a contiguous backing, or 0 */
+    uint64_t hpa;       /* host-physical start of a contiguous backing, or 0 */
     uint64_t user_root; /* else: backed by the VMM partition's pages in these tables */
     uint64_t user_va;   /* ... at this address (KEEL_HC_SET_USER_MEMORY_REGION) */
     bool in_use;

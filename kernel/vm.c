@@ -181,11 +181,8 @@ int vm_add_user_region(struct vm *vm, unsigned slot, uint64_t gpa, uint64_t size
         if (o->in_use && gpa < o->gpa + o->size && o->gpa < gpa + size)
             return -1;
     }
-    vm->slots[slot] = (struct memslot){.gpa = gpa,
-                                       .size = size,
-                                       .user_root = user_root,
-                                       .user_va = user_va,
-                                       .in_use = true};
+    vm->slots[slot] = (struct memslot){
+        .gpa = gpa, .size = size, .user_root = user_root, .user_va = user_va, .in_use = true};
     return 0;
 }
 

@@ -122,9 +122,13 @@ bool vm_exit_io(struct vcpu *v, const struct vm_device_ops *dev, const struct vm
             stop->rip = e->rip;
             return true;
         }
-        v->user_exit = (struct vcpu_user_exit){
-            .kind = USER_EXIT_PIO, .port = e->io.port, .size = e->io.size, .in = e->io.in,
-            .insn_len = e->insn_len, .value = (uint32_t)v->gprs.rax & size_mask(e->io.size)};
+        v->user_exit =
+            (struct vcpu_user_exit){.kind = USER_EXIT_PIO,
+                                    .port = e->io.port,
+                                    .size = e->io.size,
+                                    .in = e->io.in,
+                                    .insn_len = e->insn_len,
+                                    .value = (uint32_t)v->gprs.rax & size_mask(e->io.size)};
         stop->reason = VCPU_STOP_USER_IO;
         stop->rip = e->rip;
         return true;

@@ -73,7 +73,9 @@ bool vm_exit_slat_fault(struct vcpu *v, const struct vm_device_ops *dev, const s
     bool claimed;
     if (!dev->mmio) {
         v->user_exit = (struct vcpu_user_exit){
-            .kind = USER_EXIT_MMIO, .gpa = e->slat.gpa, .insn = d,
+            .kind = USER_EXIT_MMIO,
+            .gpa = e->slat.gpa,
+            .insn = d,
             .value = d.write ? (d.src == MMIO_SRC_IMM ? d.imm : mmio_store_value(&d, *reg)) : 0};
         v->stats.mmio++;
         v->stats.emulated_instructions++;

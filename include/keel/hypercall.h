@@ -17,43 +17,43 @@
 #define KEEL_HC_MEM_UNMAP        4  /* (void *addr, size_t size) */
 #define KEEL_HC_MODULE_OPEN      5  /* (const char *name, size_t len) -> module handle */
 #define KEEL_HC_MODULE_MAP       6  /* (handle, struct keel_module_info *out) -> 0; read-only */
-#define KEEL_HC_THREAD_CREATE    7  /* (void (*entry)(void *), void *stack_top, void *arg) -> handle */
+#define KEEL_HC_THREAD_CREATE    7  /* (void (*entry)(void *), void *stack_top, void *arg) -> 0 */
 #define KEEL_HC_THREAD_EXIT      8  /* (int status) */
 #define KEEL_HC_PARTITION_CREATE 9  /* (const struct keel_partition_spec *) -> partition handle */
 #define KEEL_HC_PARTITION_KILL   10 /* (handle) */
-#define KEEL_HC_PARTITION_WAIT   11 /* (handle) -> exit status (blocks) */
+#define KEEL_HC_PARTITION_WAIT   11 /* (handle, int64_t *status) -> 0 (blocks) */
 #define KEEL_HC_POWEROFF         12 /* (int status): root partition only */
 
 /* The /dev/kvm-shaped calls (names and semantics of Linux's ioctls). */
-#define KEEL_HC_CREATE_VM                 32 /* () -> vm handle */
-#define KEEL_HC_SET_USER_MEMORY_REGION    33 /* (vm, const struct keel_memory_region *) */
-#define KEEL_HC_CREATE_VCPU               34 /* (vm, unsigned id, struct keel_run **run) -> vcpu */
-#define KEEL_HC_RUN                       35 /* (vcpu) -> 0, exit described in the run page */
-#define KEEL_HC_GET_REGS                  36 /* (vcpu, struct keel_regs *) */
-#define KEEL_HC_SET_REGS                  37 /* (vcpu, const struct keel_regs *) */
-#define KEEL_HC_GET_SREGS                 38 /* (vcpu, struct keel_sregs *) */
-#define KEEL_HC_SET_SREGS                 39 /* (vcpu, const struct keel_sregs *) */
-#define KEEL_HC_GET_MSRS                  40 /* (vcpu, struct keel_msrs *) -> count done */
-#define KEEL_HC_SET_MSRS                  41 /* (vcpu, const struct keel_msrs *) -> count done */
-#define KEEL_HC_GET_FPU                   42 /* (vcpu, struct keel_fpu *) */
-#define KEEL_HC_SET_FPU                   43 /* (vcpu, const struct keel_fpu *) */
-#define KEEL_HC_SET_CPUID                 44 /* (vcpu, const struct keel_cpuid *) */
-#define KEEL_HC_INTERRUPT                 45 /* (vcpu, unsigned vector) */
-#define KEEL_HC_GET_STATS                 46 /* (vcpu, struct keel_vcpu_stats *) */
+#define KEEL_HC_CREATE_VM              32 /* () -> vm handle */
+#define KEEL_HC_SET_USER_MEMORY_REGION 33 /* (vm, const struct keel_memory_region *) */
+#define KEEL_HC_CREATE_VCPU            34 /* (vm, unsigned id, struct keel_run **run) -> vcpu */
+#define KEEL_HC_RUN                    35 /* (vcpu) -> 0, exit described in the run page */
+#define KEEL_HC_GET_REGS               36 /* (vcpu, struct keel_regs *) */
+#define KEEL_HC_SET_REGS               37 /* (vcpu, const struct keel_regs *) */
+#define KEEL_HC_GET_SREGS              38 /* (vcpu, struct keel_sregs *) */
+#define KEEL_HC_SET_SREGS              39 /* (vcpu, const struct keel_sregs *) */
+#define KEEL_HC_GET_MSRS               40 /* (vcpu, struct keel_msrs *) -> count done */
+#define KEEL_HC_SET_MSRS               41 /* (vcpu, const struct keel_msrs *) -> count done */
+#define KEEL_HC_GET_FPU                42 /* (vcpu, struct keel_fpu *) */
+#define KEEL_HC_SET_FPU                43 /* (vcpu, const struct keel_fpu *) */
+#define KEEL_HC_SET_CPUID              44 /* (vcpu, const struct keel_cpuid *) */
+#define KEEL_HC_INTERRUPT              45 /* (vcpu, unsigned vector) */
+#define KEEL_HC_GET_STATS              46 /* (vcpu, struct keel_vcpu_stats *) */
 
 /* Errors: negative results, errno-style. */
-#define KEEL_EPERM   1  /* the handle lacks the right, or the caller is not root */
-#define KEEL_ENOENT  2  /* no such module or name */
-#define KEEL_ESRCH   3  /* the partition or thread is gone */
-#define KEEL_EFAULT  14 /* a pointer does not point to the caller's own mapped memory */
-#define KEEL_EBUSY   16 /* in use (e.g. a vCPU already running) */
-#define KEEL_EEXIST  17 /* overlapping region or an id already taken */
-#define KEEL_EINVAL  22 /* a bad number, size, alignment or flag */
-#define KEEL_ENOMEM  12 /* out of memory */
-#define KEEL_EBADF   9  /* not a valid handle of the caller, or of the wrong kind */
-#define KEEL_EMFILE  24 /* the handle table is full */
-#define KEEL_ENOSYS  38 /* no such hypercall */
-#define KEEL_ENODEV  19 /* no hardware virtualization */
+#define KEEL_EPERM  1  /* the handle lacks the right, or the caller is not root */
+#define KEEL_ENOENT 2  /* no such module or name */
+#define KEEL_ESRCH  3  /* the partition or thread is gone */
+#define KEEL_EFAULT 14 /* a pointer does not point to the caller's own mapped memory */
+#define KEEL_EBUSY  16 /* in use (e.g. a vCPU already running) */
+#define KEEL_EEXIST 17 /* overlapping region or an id already taken */
+#define KEEL_EINVAL 22 /* a bad number, size, alignment or flag */
+#define KEEL_ENOMEM 12 /* out of memory */
+#define KEEL_EBADF  9  /* not a valid handle of the caller, or of the wrong kind */
+#define KEEL_EMFILE 24 /* the handle table is full */
+#define KEEL_ENOSYS 38 /* no such hypercall */
+#define KEEL_ENODEV 19 /* no hardware virtualization */
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
@@ -67,13 +67,13 @@ struct keel_module_info {
 
 /* KEEL_HC_PARTITION_CREATE's argument (root partition only). */
 struct keel_partition_spec {
-    int64_t image;          /* module handle (read right) of the ELF image */
-    uint64_t name;          /* const char *: the partition's name */
-    uint64_t name_len;      /* < 32 */
-    uint64_t args;          /* const char *: its argument string */
-    uint64_t args_len;      /* < 256 */
-    uint64_t grants;        /* const int64_t *: module handles handed on read-only */
-    uint64_t grant_count;   /* < 64 */
+    int64_t image;        /* module handle (read right) of the ELF image */
+    uint64_t name;        /* const char *: the partition's name */
+    uint64_t name_len;    /* < 32 */
+    uint64_t args;        /* const char *: its argument string */
+    uint64_t args_len;    /* < 256 */
+    uint64_t grants;      /* const int64_t *: module handles handed on read-only */
+    uint64_t grant_count; /* < 64 */
 };
 #endif
 

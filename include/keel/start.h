@@ -6,20 +6,20 @@
 
 #include <stdint.h>
 
-#define KEEL_START_MAGIC     0x5452534bu /* "KSRT" */
-#define KEEL_NAME_MAX        32
-#define KEEL_START_ARGS_MAX  256
+#define KEEL_START_MAGIC    0x5452534bu /* "KSRT" */
+#define KEEL_NAME_MAX       32
+#define KEEL_START_ARGS_MAX 256
 
 /* User address space layout of a partition. */
-#define KEEL_USER_IMAGE_BASE 0x400000ull          /* ELF images are linked here or above */
-#define KEEL_USER_STACK_TOP  0x7ffffff00000ull    /* first thread's stack grows down from here */
+#define KEEL_USER_IMAGE_BASE 0x400000ull       /* ELF images are linked here or above */
+#define KEEL_USER_STACK_TOP  0x7ffffff00000ull /* first thread's stack grows down from here */
 #define KEEL_USER_STACK_SIZE (64 * 1024ull)
 #define KEEL_USER_LIMIT      0x0000800000000000ull /* canonical lower half */
 
 struct keel_start_info {
     uint32_t magic;
-    uint32_t module_count; /* modules granted read-only: handles 1 .. module_count */
-    char name[KEEL_NAME_MAX];      /* the partition's name, NUL-terminated */
+    uint32_t module_count;          /* modules granted read-only: handles 1 .. module_count */
+    char name[KEEL_NAME_MAX];       /* the partition's name, NUL-terminated */
     char args[KEEL_START_ARGS_MAX]; /* its argument string, NUL-terminated */
 };
 

@@ -11,17 +11,17 @@
 #include <stdint.h>
 
 /* Exit reasons (KVM_EXIT_*). */
-#define KEEL_EXIT_UNKNOWN        0
-#define KEEL_EXIT_EXCEPTION      1
-#define KEEL_EXIT_IO             2
-#define KEEL_EXIT_HLT            5
-#define KEEL_EXIT_MMIO           6
+#define KEEL_EXIT_UNKNOWN         0
+#define KEEL_EXIT_EXCEPTION       1
+#define KEEL_EXIT_IO              2
+#define KEEL_EXIT_HLT             5
+#define KEEL_EXIT_MMIO            6
 #define KEEL_EXIT_IRQ_WINDOW_OPEN 7
-#define KEEL_EXIT_SHUTDOWN       8
-#define KEEL_EXIT_FAIL_ENTRY     9
-#define KEEL_EXIT_INTR           10
-#define KEEL_EXIT_INTERNAL_ERROR 17
-#define KEEL_EXIT_SYSTEM_EVENT   24
+#define KEEL_EXIT_SHUTDOWN        8
+#define KEEL_EXIT_FAIL_ENTRY      9
+#define KEEL_EXIT_INTR            10
+#define KEEL_EXIT_INTERNAL_ERROR  17
+#define KEEL_EXIT_SYSTEM_EVENT    24
 
 #define KEEL_EXIT_IO_IN  0
 #define KEEL_EXIT_IO_OUT 1
@@ -35,13 +35,13 @@ struct keel_run {
     uint8_t request_interrupt_window; /* 0 */
     uint8_t immediate_exit;           /* 1 */
     uint8_t padding1[6];
-    uint32_t exit_reason;                /* 8 */
+    uint32_t exit_reason;                  /* 8 */
     uint8_t ready_for_interrupt_injection; /* 12 */
-    uint8_t if_flag;                     /* 13 */
-    uint16_t flags;                      /* 14 */
-    uint64_t cr8;                        /* 16 */
-    uint64_t apic_base;                  /* 24 */
-    union {                              /* 32 */
+    uint8_t if_flag;                       /* 13 */
+    uint16_t flags;                        /* 14 */
+    uint64_t cr8;                          /* 16 */
+    uint64_t apic_base;                    /* 24 */
+    union {                                /* 32 */
         struct {
             uint64_t hardware_exit_reason;
         } hw;

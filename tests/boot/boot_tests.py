@@ -22,7 +22,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, List, Optional, Pattern
+from typing import Callable, List, Optional, Pattern, Tuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness  # noqa: E402  (the sibling module, found through sys.path)
@@ -68,8 +68,9 @@ class Case:
 
     For QEMU, smp and memory are ``-smp``/``-m``; append (bytes) selects a
     ``-kernel`` boot of keel.elf, otherwise the ISO boots; empty_module adds
-    a zero-length ``-initrd`` module.  For Bochs, smp is the CPU count and
-    memory is in MiB.
+    a zero-length ``-initrd`` module; modules lists every ``-initrd`` module
+    and exit_code the status QEMU must end with.  For Bochs, smp is the CPU
+    count and memory is in MiB.
     """
 
     name: str
@@ -87,6 +88,12 @@ class Case:
     iso: str = "keel.iso"
     init_module: Optional[str] = None  # a file under the build dir, passed as the "init" module
     bochs_model: str = "corei7_skylake_x"
+    # Boot modules as (file under the build dir, module name), in -initrd
+    # order; when given, init_module is not used.
+    modules: Optional[List[Tuple[str, str]]] = None
+    # The emulator must end on its own with this exit status (a power-off
+    # through isa-debug-exit); done should then be NEVER_RE.
+    exit_code: Optional[int] = None
 
     @property
     def image(self) -> str:
@@ -417,10 +424,114 @@ def partition_cases() -> List[Case]:
     ]
 
 
+NEVER_RE = re.compile(r"(?!)")
+"""Matches nothing: for cases that end with the emulator's own exit."""
+
+VMS_DONE_RE = re.compile(r"init: keel: all VMs done")
+MB = "mb-guests"
+"""Where tests/guests/mb_guests.mk puts the multiboot guests and manifests."""
+MB_ISO = "keel-mb-vms.iso"
+"""GRUB, Keel, init, the test VMM and every multiboot guest (mb_guests.mk)."""
+
+
+def vm_modules(manifest: str, vmm: str = "vmm.elf", *guests: str) -> List[Tuple[str, str]]:
+    """The boot modules of a VM case: init, the VMM, the manifest (a file of
+    tests/manifests/), then each guest file of build/mb-guests/ under its
+    name without the extension."""
+    mods = [("init.elf", "init"), (vmm, "vmm"), (f"{MB}/{manifest}", "manifest")]
+    return mods + [(f"{MB}/{g}", g.rsplit(".", 1)[0]) for g in guests]
+
+
+def started_before_any_exit(*vms: str) -> Check:
+    """Check every VM named was started before the first VM ended: they ran
+    at once."""
+    def check(text: str) -> Optional[str]:
+        ended = re.search(r"keel: vm \S+ (exited|halted|failed)", text)
+        if ended is None:
+            return "no VM ended"
+        for vm in vms:
+            started = re.search(rf"keel: vm {re.escape(vm)} started", text)
+            if started is None:
+                return f"vm {vm} never started"
+            if started.start() > ended.start():
+                return f"vm {vm} started only after another VM ended"
+        return None
+    return check
+
+
+def partition_vm_cases() -> List[Case]:
+    """The root partition and the ring-3 VMM (user/init, guest-loader/,
+    docs/vmm.md) with the multiboot guests of tests/guests/mb_*.asm: two VMs
+    at once; a VMM that crashes on purpose and a guest that triple-faults
+    beside one that completes; a manifest with errors; on_exit = poweroff
+    (QEMU's exit status). Booted by QEMU -kernel with the files as -initrd
+    modules, and all at once from GRUB's ISO under QEMU (SVM) and Bochs
+    (VMX)."""
+    all_guests = [
+        text_matching(r"hello: hello from a multiboot guest: cmdline 'mb_hello from GRUB'"),
+        text_matching(r"hello: mb_hello: module 'mb_module' checked"),
+        text_matching(r"(?m)init: keel: vm hello exited, status 0$"),
+        text_matching(r"(?m)init: keel: vm failer exited, status 1$"),
+        warning_matching(r"partition crashy killed: #PF"),
+        text_matching(r"init: keel: vm crashy failed: its VMM partition was killed"),
+        text_matching(r"init: keel: vm tripler failed: the guest triple-faulted"),
+        started_before_any_exit("hello", "failer")]
+
+    def case(name, modules, checks, done=VMS_DONE_RE, exit_code=None):
+        return Case(name, "qemu", 2, "256M", checks, append=b"console=com1", modules=modules,
+                    done=done, exit_code=exit_code, fail=re.compile(r"PANIC"))
+    return [
+        case("partition-vm-two-at-once",
+             vm_modules("two_vms.ini", "vmm.elf", "mb_hello.elf", "mb_fail.bin", "mb_module.txt"),
+             [text_matching(r"hello: hello from a multiboot guest: cmdline "
+                            r"'mb_hello -v --greeting=multiboot'"),
+              text_matching(r"hello: mb_hello: module 'mb_module' checked"),
+              text_matching(r"hello: vmm: unbacked MMIO: 4-byte read at 0xfeb00000 \(all ones\)"),
+              text_matching(r"hello: mb_hello: all checks passed"),
+              text_matching(r"failer: mb_fail: failing on purpose"),
+              text_matching(r"(?m)init: keel: vm hello exited, status 0$"),
+              text_matching(r"(?m)init: keel: vm failer exited, status 1$"),
+              started_before_any_exit("hello", "failer")]),
+        case("partition-vm-vmm-crash",
+             vm_modules("crash.ini", "vmm-test.elf", "mb_crash.bin", "mb_triple.elf",
+                        "mb_hello.elf"),
+             [warning_matching(r"partition crashy killed: #PF"),
+              text_matching(r"init: keel: vm crashy failed: its VMM partition was killed"),
+              text_matching(r"tripler: vmm: guest triple-faulted"),
+              text_matching(r"init: keel: vm tripler failed: the guest triple-faulted"),
+              text_matching(r"hello: mb_hello: all checks passed"),
+              text_matching(r"(?m)init: keel: vm hello exited, status 0$")]),
+        case("partition-vm-manifest-errors",
+             vm_modules("with_errors.ini", "vmm.elf", "mb_hello.elf"),
+             [text_matching(r"init: keel: manifest line 11: unknown key 'memroy'"),
+              text_matching(r"init: keel: manifest line 15: memory = 12Q"),
+              text_matching(r"init: keel: manifest line 2\d: .*(section|key)"),
+              text_matching(r"init: keel: vm typo: not started: line 11"),
+              text_matching(r"init: keel: vm nomodule: not started: modules: "
+                            r"no boot module 'no_such_module'"),
+              text_matching(r"init: keel: vm lazy: not started: autostart = no"),
+              text_matching(r"good1: hello from a multiboot guest: cmdline 'mb_hello one'"),
+              text_matching(r"(?m)init: keel: vm good1 exited, status 0$"),
+              text_matching(r"(?m)init: keel: vm good2 exited, status 0$")]),
+        # GRUB's multiboot2 path with every test guest at once: SVM under
+        # QEMU, VMX under Bochs.
+        Case("partition-vm-iso-qemu-svm", "qemu", 2, "256M", all_guests, iso=MB_ISO,
+             done=VMS_DONE_RE, fail=re.compile(r"PANIC")),
+        Case("partition-vm-iso-bochs-vmx", "bochs", 2, str(BOCHS_MEMORY_MIB),
+             all_guests + [virtualization(VMX_EPT_1G)], iso=MB_ISO, done=VMS_DONE_RE,
+             fail=re.compile(r"PANIC"), timeout=BOCHS_TIMEOUT),
+        case("partition-vm-poweroff",
+             vm_modules("poweroff.ini", "vmm.elf", "mb_fail.bin"),
+             [text_matching(r"(?m)init: keel: vm failer exited, status 1$"),
+              text_matching(r"keel: powering off \(status 1\)")],
+             done=NEVER_RE, exit_code=3),
+    ]
+
+
 def all_cases() -> List[Case]:
     """Every boot case, in report order."""
     return (iso_matrix() + kernel_boots() + graceful_failures() + bochs_boots() + bad_input_cases()
-            + [fault_case()] + selftest_cases() + partition_cases())
+            + [fault_case()] + selftest_cases() + partition_cases() + partition_vm_cases())
 
 
 # ---------------------------------------------------------------- running
@@ -436,6 +547,9 @@ def launch(case: Case, paths: Paths) -> harness.RunResult:
     initrd = None
     if case.init_module:
         initrd = f"{(paths.build / case.init_module).resolve()} init"
+    if case.modules:
+        initrd = ",".join(f"{(paths.build / path).resolve()} {name}"
+                          for path, name in case.modules)
     if case.empty_module:
         module = paths.logs / EMPTY_MODULE_FILE
         module.write_bytes(b"")
@@ -459,7 +573,10 @@ def judge(case: Case, result: harness.RunResult) -> Optional[str]:
         return f"boot failed: {failure.group(0)!r} printed"
     if result.status == "timeout":
         return f"timed out after {case.timeout:.0f} s"
-    if result.status == "exited":
+    if result.status == "exited" and case.exit_code is not None:
+        if result.exit_code != case.exit_code:
+            return f"{case.emulator} exited with status {result.exit_code}, expected {case.exit_code}"
+    elif result.status == "exited":
         complaint = harness.emulator_complaint(result.emulator_output)
         return (f"{case.emulator} exited with status {result.exit_code} "
                 f"before the last expected line ({complaint})")
@@ -473,8 +590,9 @@ def judge(case: Case, result: harness.RunResult) -> Optional[str]:
 def run_case(case: Case, paths: Paths) -> "tuple[str, float]":
     """Run one case; return its result line and how long it took."""
     image = paths.build / case.image
-    if not image.exists():
-        return f"FAIL boot.{case.name}: {image} not found (build it first)", 0.0
+    for needed in [image] + [paths.build / path for path, _ in case.modules or []]:
+        if not needed.exists():
+            return f"FAIL boot.{case.name}: {needed} not found (build it first)", 0.0
     result = launch(case, paths)
     problem = judge(case, result)
     if problem is None:

@@ -3,7 +3,8 @@
 # repo root:  make -f tests/fuzz/fuzz.mk fuzz-smoke
 #   fuzz-smoke  each target for FUZZ_SMOKE_SECONDS (default 8)
 #   fuzz        each target for FUZZ_SECONDS (default 600)
-#   fuzz-seeds  rewrite the checked-in seed corpus (tests/fuzz/corpus/)
+#   fuzz-seeds  rewrite the generated seeds in tests/fuzz/corpus/ (seeds checked in
+#               by hand, such as vmm_loader/, are kept)
 # Results: build/test-results/fuzz-<target>.txt ("PASS fuzz.<t>" or
 # "FAIL fuzz.<t>: ..."), the fuzzer's output in fuzz-<target>.log, crash
 # inputs in build/fuzz-artifacts/<target>/, new corpus inputs in
@@ -30,7 +31,7 @@ FUZZ_HEADERS := $(wildcard kernel/*.h tests/unit/*.h tests/fuzz/*.h)
 FUZZ_BOOTINFO_SRCS := kernel/bootinfo.c kernel/multiboot1.c kernel/multiboot2.c kernel/memmap.c \
     kernel/cmdline.c
 
-FUZZ_TARGETS := cmdline multiboot1 multiboot2 acpi memmap guest_walk mmio_decode
+FUZZ_TARGETS := cmdline multiboot1 multiboot2 acpi memmap guest_walk mmio_decode elf_check manifest
 FUZZ_SRCS_cmdline    := kernel/cmdline.c
 FUZZ_SRCS_multiboot1 := $(FUZZ_BOOTINFO_SRCS)
 FUZZ_SRCS_multiboot2 := $(FUZZ_BOOTINFO_SRCS)
@@ -38,6 +39,13 @@ FUZZ_SRCS_acpi       := kernel/acpi_tables.c kernel/acpi_madt.c kernel/acpi_time
 FUZZ_SRCS_memmap     := kernel/memmap.c
 FUZZ_SRCS_guest_walk := kernel/guest_walk.c
 FUZZ_SRCS_mmio_decode := kernel/mmio_decode.c
+FUZZ_SRCS_elf_check   := kernel/elf_check.c
+FUZZ_SRCS_manifest    := user/init/manifest.c user/init/manifest_keys.c user/lib/numparse.c \
+    user/init/manifest.h user/init/manifest_internal.h user/lib/numparse.h
+# The VMM's multiboot loader and argument parser (guest-loader/).
+FUZZ_TARGETS         += vmm_loader
+FUZZ_SRCS_vmm_loader := guest-loader/mb_image.c guest-loader/mb_info.c guest-loader/args.c \
+    user/lib/numparse.c guest-loader/multiboot.h guest-loader/args.h user/lib/numparse.h
 
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 
@@ -62,7 +70,7 @@ $(FUZZ_BUILD)/gen_seeds: tests/fuzz/gen_seeds.c
 	$(HOST_CC) -std=gnu11 -O1 -Wall -Wextra -Werror $< -o $@
 
 fuzz-seeds: $(FUZZ_BUILD)/gen_seeds
-	rm -rf $(FUZZ_SEEDS) && $(FUZZ_BUILD)/gen_seeds $(FUZZ_SEEDS)
+	$(FUZZ_BUILD)/gen_seeds $(FUZZ_SEEDS)
 
 # Runs every target for $(1) seconds, whatever the others do, then fails if
 # any did. A target that did not build, crashed, leaked, timed out or ran out

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "../unit/elf_sample.h"
 #include <sys/stat.h>
 
 static const char *out_dir;
@@ -350,6 +352,36 @@ static void seeds_mmio_decode(void)
     }
 }
 
+/* elf_check: the valid sample image, and the same cut short. */
+static void seeds_elf_check(void)
+{
+    struct image im = {{0}};
+    make_valid(&im);
+    save("elf_check", "valid", im.bytes, sizeof(im.bytes));
+    save("elf_check", "truncated", im.bytes, 200);
+}
+
+/* manifest: the documented example, every key, CRLF, and many errors. */
+static void seeds_manifest(void)
+{
+    static const char *texts[] = {
+        "# docs/manifest.md\n[vm hello]\nimage = hello   # the guest\ncmdline = \"hello -v\"\n"
+        "modules = env\nmemory = 64M\ncpus = 1\nautostart = yes\non_exit = keep\n",
+        "\xef\xbb\xbf[vm web]\r\nimage=linux\r\ncmdline = \"console=ttyS0 \\\"#\\\\\"\r\n"
+        "modules = initrd, env data\r\nmemory = 512M\r\ncpus = 4\r\non_exit = poweroff\r\n"
+        "[vm db]\r\nimage = db\r\nautostart = no\r\n",
+        "image = x\n[vm a\n[vm b] junk\n[vm c]\nmemroy = 1\nmemory = 12Q\ncpus = 65\n"
+        "cpus = 1\ncmdline = \"open\n[vm c]\n[vm d/e]\n[vm f]\nmodules = a,,b\n",
+    };
+    for (unsigned i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        char name[16];
+        snprintf(name, sizeof(name), "text%u", i);
+        save("manifest", name, texts[i], strlen(texts[i]));
+    }
+    static const char nul[] = "[vm a]\nimage = a\nc\0pus = 2\n\0\0";
+    save("manifest", "nul", nul, sizeof(nul) - 1);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 2) {
@@ -365,5 +397,7 @@ int main(int argc, char **argv)
     seeds_memmap();
     seeds_guest_walk();
     seeds_mmio_decode();
+    seeds_elf_check();
+    seeds_manifest();
     return 0;
 }

@@ -25,7 +25,8 @@ UNIT_SANITIZER_ENV := ASAN_OPTIONS=exitcode=86:detect_leaks=1 \
 UNIT_COMMON  := kernel/fmt.c kernel/diag.c kernel/strutil.c
 UNIT_HEADERS := $(wildcard kernel/*.h kernel/ept/*.h tests/unit/*.h)
 
-UNIT_TESTS := memmap buddy cmdline bootinfo acpi fmt slat guest_walk mmio_decode insn_length
+UNIT_TESTS := memmap buddy cmdline bootinfo acpi fmt slat guest_walk mmio_decode insn_length \
+    elf_check manifest
 UNIT_SRCS_memmap      := kernel/memmap.c
 UNIT_SRCS_buddy       := kernel/buddy.c
 UNIT_SRCS_cmdline     := kernel/cmdline.c
@@ -36,6 +37,14 @@ UNIT_SRCS_slat        := kernel/ept/slat.c kernel/ept/slat_format.c
 UNIT_SRCS_guest_walk  := kernel/guest_walk.c
 UNIT_SRCS_mmio_decode := kernel/mmio_decode.c
 UNIT_SRCS_insn_length := kernel/insn_length.c
+UNIT_SRCS_manifest    := user/init/manifest.c user/init/manifest_keys.c user/lib/numparse.c \
+    user/init/manifest.h user/init/manifest_internal.h user/lib/numparse.h
+UNIT_SRCS_elf_check   := kernel/elf_check.c
+# The VMM's pure parts (guest-loader/: multiboot loader, arguments, UART).
+UNIT_TESTS            += vmm
+UNIT_SRCS_vmm         := guest-loader/mb_image.c guest-loader/mb_info.c guest-loader/args.c \
+    guest-loader/uart.c user/lib/numparse.c guest-loader/multiboot.h guest-loader/args.h \
+    guest-loader/uart.h user/lib/numparse.h
 
 UNIT_BINS := $(UNIT_TESTS:%=$(UNIT_BUILD)/test_%)
 

@@ -1,0 +1,89 @@
+/*
+ * The VMM partition's entry (vmm.h, docs/vmm.md): reads its start
+ * information (the VM's name, its argument string, the granted modules),
+ * builds the VM, runs it, and ends with an exit status that tells the root
+ * partition how the VM ended (vmm_status.h).
+ */
+#include <stdarg.h>
+
+#include "libc.h"
+#include "vmm.h"
+#include "vmm_status.h"
+
+#define SAY_MAX 320
+
+void vmm_say(const char *fmt, ...)
+{
+    char line[SAY_MAX];
+    int n = snprintf(line, sizeof(line), "vmm: ");
+    va_list ap;
+    va_start(ap, fmt);
+    int m = vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+    va_end(ap);
+    size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
+    if (len > sizeof(line) - 2)
+        len = sizeof(line) - 2;
+    line[len++] = '\n';
+    keel_console_write_all(line, len);
+}
+
+/* A line of guest output: the core prefixes it with the partition's name,
+ * which is the VM's, so it reads "<vm name>: <line>". */
+static void console_line(void *ctx, const char *line, size_t len)
+{
+    (void)ctx;
+    if (len == 0)
+        keel_console_write_all("\n", 1);
+    else
+        keel_console_write_all(line, len);
+}
+
+/* Maps granted module handle h; its name is NUL-terminated here. */
+static bool map_module(long h, struct keel_module_info *info)
+{
+    long err = keel_module_map(h, info);
+    if (err < 0) {
+        vmm_say("cannot map granted module %ld: %s", h, keel_strerror(err));
+        return false;
+    }
+    info->name[sizeof(info->name) - 1] = '\0';
+    return true;
+}
+
+static struct vmm vmm;
+static struct keel_module_info image, modules[VMM_MAX_MODULES];
+
+int main(const struct keel_start_info *si)
+{
+    char name[KEEL_NAME_MAX], why[VMM_ARGS_ERROR_MAX];
+    if (si == NULL || si->magic != KEEL_START_MAGIC) {
+        vmm_say("no start information");
+        return VMM_STATUS_BAD_ARGS;
+    }
+    kstrlcpy(name, si->name, sizeof(name));
+    vmm.name = name;
+    uart_init(&vmm.com1, console_line, &vmm);
+    if (!vmm_parse_args(si->args, &vmm.args, why)) {
+        vmm_say("bad argument string: %s", why);
+        return VMM_STATUS_BAD_ARGS;
+    }
+    unsigned granted = si->module_count;
+    if (granted < 1 || granted - 1 > VMM_MAX_MODULES) {
+        vmm_say("%u modules granted: expected the guest image and at most %u more", granted,
+                VMM_MAX_MODULES);
+        return VMM_STATUS_BAD_ARGS;
+    }
+    if (!map_module(VMM_IMAGE_HANDLE, &image))
+        return VMM_STATUS_BAD_ARGS;
+    for (unsigned i = 0; i + 1 < granted; i++) {
+        if (!map_module(VMM_IMAGE_HANDLE + 1 + (long)i, &modules[i]))
+            return VMM_STATUS_BAD_ARGS;
+    }
+    if (vmm.args.cmdline[0] == '\0') /* the first word is the program's name */
+        kstrlcpy(vmm.args.cmdline, image.name, sizeof(vmm.args.cmdline));
+    if (vmm.args.cpus > 1)
+        vmm_say("%u CPUs asked for: a multiboot guest starts on one; only vCPU 0 is created",
+                vmm.args.cpus);
+    int status = vmm_setup(&vmm, &image, modules, granted - 1);
+    return status ? status : vmm_run(&vmm);
+}

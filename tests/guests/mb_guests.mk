@@ -1,0 +1,71 @@
+# The multiboot test guests (tests/guests/mb_*.asm, README.md "Multiboot
+# guests") and the files the VM boot tests hand Keel as boot modules, all in
+# $(BUILD)/mb-guests/:
+#   mb_hello.elf   ELF32              mb_triple.elf  ELF64 (32-bit code)
+#   mb_fail.bin    address fields     mb_crash.bin   address fields
+#   mb_module.txt  a module for mb_hello
+#   <name>.ini     the manifests of tests/manifests/
+# Included by the top-level Makefile; also works alone, from the repo root:
+#   make -f tests/guests/mb_guests.mk mb-guests
+
+MB_GUESTS_MK  := $(lastword $(MAKEFILE_LIST))
+MB_GUEST_DIR  := tests/guests
+MB_GUEST_OUT  := $(or $(BUILD),build)/mb-guests
+MB_NASM       := $(or $(NASM),nasm)
+MB_LD         := $(or $(LD),ld)
+MB_LDFLAGS    := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --fatal-warnings \
+    --no-warn-rwx-segments -T $(MB_GUEST_DIR)/mb_guest.ld
+MB_GUEST_DEPS := $(MB_GUEST_DIR)/mb_common.inc $(MB_GUEST_DIR)/mb_guest.ld $(MB_GUESTS_MK)
+
+MB_GUEST_FILES := $(addprefix $(MB_GUEST_OUT)/,mb_hello.elf mb_triple.elf mb_fail.bin \
+    mb_crash.bin mb_module.txt) \
+    $(patsubst tests/manifests/%,$(MB_GUEST_OUT)/%,$(wildcard tests/manifests/*.ini))
+
+.PHONY: mb-guests
+ifeq ($(.DEFAULT_GOAL),)
+.DEFAULT_GOAL := mb-guests
+endif
+mb-guests: $(MB_GUEST_FILES)
+
+$(MB_GUEST_OUT)/%.elf32.o: $(MB_GUEST_DIR)/%.asm $(MB_GUEST_DEPS)
+	@mkdir -p $(@D)
+	$(MB_NASM) -f elf32 -Werror -I $(MB_GUEST_DIR)/ -o $@ $<
+
+$(MB_GUEST_OUT)/%.elf64.o: $(MB_GUEST_DIR)/%.asm $(MB_GUEST_DEPS)
+	@mkdir -p $(@D)
+	$(MB_NASM) -f elf64 -Werror -I $(MB_GUEST_DIR)/ -o $@ $<
+
+$(MB_GUEST_OUT)/mb_hello.elf: $(MB_GUEST_OUT)/mb_hello.elf32.o
+	$(MB_LD) -m elf_i386 $(MB_LDFLAGS) -o $@ $<
+
+$(MB_GUEST_OUT)/mb_triple.elf: $(MB_GUEST_OUT)/mb_triple.elf64.o
+	$(MB_LD) -m elf_x86_64 $(MB_LDFLAGS) -o $@ $<
+
+$(MB_GUEST_OUT)/%.bin: $(MB_GUEST_DIR)/%.asm $(MB_GUEST_DEPS)
+	@mkdir -p $(@D)
+	$(MB_NASM) -f bin -Werror -I $(MB_GUEST_DIR)/ -o $@ $<
+
+$(MB_GUEST_OUT)/mb_module.txt: $(MB_GUEST_DIR)/mb_module.txt
+	@mkdir -p $(@D)
+	cp $< $@
+
+$(MB_GUEST_OUT)/%.ini: tests/manifests/%.ini
+	@mkdir -p $(@D)
+	cp $< $@
+
+
+# The ISO for the VM boot tests under Bochs (which boots only CDs): GRUB,
+# Keel and every file mb_grub.cfg names. Needs $(BUILD)/init.elf and
+# $(BUILD)/vmm-test.elf (user/init/init.mk, guest-loader/vmm.mk).
+MB_ISO     := $(or $(BUILD),build)/keel-mb-vms.iso
+MB_ISO_DIR := $(or $(BUILD),build)/isodir-mb-vms
+
+$(MB_ISO): $(or $(BUILD),build)/keel.elf $(or $(BUILD),build)/init.elf \
+    $(or $(BUILD),build)/vmm-test.elf $(MB_GUEST_FILES) $(MB_GUEST_DIR)/mb_grub.cfg
+	@rm -rf $(MB_ISO_DIR) && mkdir -p $(MB_ISO_DIR)/boot/grub
+	cp $(filter %.elf %.bin %.txt %.ini,$^) $(MB_ISO_DIR)/boot/
+	cp $(MB_GUEST_DIR)/mb_grub.cfg $(MB_ISO_DIR)/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(MB_ISO_DIR) 2>$(MB_ISO_DIR).log || { cat $(MB_ISO_DIR).log; exit 1; }
+
+.PHONY: mb-vms-iso
+mb-vms-iso: $(MB_ISO)

@@ -1,0 +1,82 @@
+/* Strict number parsing (numparse.h). */
+#include "numparse.h"
+
+static int digit_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A' + 10;
+    return 99;
+}
+
+size_t parse_digits(const char *s, size_t len, unsigned base, uint64_t *value, bool *overflow)
+{
+    uint64_t v = 0;
+    bool over = false;
+    size_t i = 0;
+    if (base >= 2 && base <= 36) {
+        for (; i < len; i++) {
+            int d = digit_value(s[i]);
+            if (d >= (int)base)
+                break;
+            if (v > (UINT64_MAX - (uint64_t)d) / base)
+                over = true;
+            v = over ? UINT64_MAX : v * base + (uint64_t)d;
+        }
+    }
+    *value = i == 0 ? 0 : v;
+    *overflow = over;
+    return i;
+}
+
+bool parse_u64(const char *s, size_t len, uint64_t *value)
+{
+    bool overflow;
+    size_t used = parse_digits(s, len, 10, value, &overflow);
+    return used > 0 && used == len && !overflow;
+}
+
+static unsigned suffix_shift(char c)
+{
+    switch (c) {
+    case 'k':
+    case 'K':
+        return 10;
+    case 'm':
+    case 'M':
+        return 20;
+    case 'g':
+    case 'G':
+        return 30;
+    case 't':
+    case 'T':
+        return 40;
+    default:
+        return 0;
+    }
+}
+
+bool parse_size(const char *s, size_t len, uint64_t *bytes)
+{
+    uint64_t v;
+    bool overflow;
+    size_t used = parse_digits(s, len, 10, &v, &overflow);
+    *bytes = 0;
+    if (used == 0 || overflow)
+        return false;
+    unsigned shift = 0;
+    if (used + 1 == len) {
+        shift = suffix_shift(s[used]);
+        if (shift == 0)
+            return false;
+    } else if (used != len) {
+        return false;
+    }
+    if (v > (UINT64_MAX >> shift))
+        return false;
+    *bytes = v << shift;
+    return true;
+}
