@@ -42,10 +42,22 @@ $(BUILD)/keel.elf: $(KERNEL_OBJ) linker.ld
 	@tests/check_image.sh $@
 
 iso: $(BUILD)/keel.iso
-$(BUILD)/keel.iso: $(BUILD)/keel.elf iso/grub.cfg
-	@rm -rf $(BUILD)/isodir && mkdir -p $(BUILD)/isodir/boot/grub
+# The ISO's boot modules, as <file>:<name>: the root partition, the VMM, the
+# manifest, the demo guest and every file of iso/guests/ (named after it).
+ISO_GUEST_FILES := $(filter-out iso/guests/README.md,$(wildcard iso/guests/*))
+ISO_MODULES := $(BUILD)/init.elf:init $(BUILD)/vmm.elf:vmm iso/manifest.ini:manifest \
+    $(BUILD)/mb-guests/mb_hello.elf:mb_hello $(BUILD)/mb-guests/mb_module.txt:greeting \
+    $(foreach f,$(ISO_GUEST_FILES),$(f):$(basename $(notdir $(f))))
+$(BUILD)/keel.iso: $(BUILD)/keel.elf iso/grub.cfg $(foreach m,$(ISO_MODULES),$(firstword $(subst :, ,$(m))))
+	@rm -rf $(BUILD)/isodir && mkdir -p $(BUILD)/isodir/boot/grub $(BUILD)/isodir/boot/modules
 	cp $(BUILD)/keel.elf $(BUILD)/isodir/boot/keel.elf
-	cp iso/grub.cfg $(BUILD)/isodir/boot/grub/grub.cfg
+	@lines=""; for m in $(ISO_MODULES); do \
+	    file=$${m%%:*}; name=$${m##*:}; \
+	    cp $$file $(BUILD)/isodir/boot/modules/$$name || exit 1; \
+	    lines="$$lines    module2 /boot/modules/$$name $$name\n"; \
+	done; \
+	awk -v mods="$$lines" '{ if ($$0 == "@MODULES@") printf "%s", mods; else print }' \
+	    iso/grub.cfg > $(BUILD)/isodir/boot/grub/grub.cfg
 	grub-mkrescue -o $@ $(BUILD)/isodir 2>$(BUILD)/grub-mkrescue.log || \
 	    { cat $(BUILD)/grub-mkrescue.log; exit 1; }
 
@@ -78,7 +90,7 @@ deps:
 
 run: deps
 	@$(MAKE) --no-print-directory iso
-	@echo "make run: booting build/keel.iso in QEMU (TCG, -smp 2, 512 MiB)."
+	@echo "make run: booting build/keel.iso in QEMU (TCG, -smp 2, 512 MiB) with the VMs of iso/manifest.ini."
 	@echo "make run: the serial console is this terminal; quit with Ctrl-A then X."
 	$(QEMU) $(RUN_QEMU_FLAGS) -cdrom $(BUILD)/keel.iso
 

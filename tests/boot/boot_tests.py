@@ -402,6 +402,19 @@ def partition_exit(status: int) -> Check:
     return check
 
 
+def iso_demo_cases() -> List[Case]:
+    """The user ISO (make iso, make run) boots the VMs of iso/manifest.ini:
+    the demo guest runs in its VMM partition and ends with status 0."""
+    return [Case(f"iso-demo-vm-{emulator}", emulator, 2,
+                 "512M" if emulator == "qemu" else str(BOCHS_MEMORY_MIB),
+                 [text_matching(r"hello: hello from a multiboot guest: "
+                                r"cmdline 'mb_hello from the Keel ISO'"),
+                  text_matching(r"init: keel: vm hello exited, status 0")],
+                 done=re.compile(r"init: keel: all VMs done"),
+                 timeout=BOCHS_TIMEOUT if emulator == "bochs" else QEMU_TIMEOUT)
+            for emulator in ("qemu", "bochs")]
+
+
 def partition_cases() -> List[Case]:
     """Ring-3 partitions from tests/partitions/: a well-behaved one, a hostile
     one that tries every bad hypercall argument and then port I/O (killed
@@ -531,7 +544,8 @@ def partition_vm_cases() -> List[Case]:
 def all_cases() -> List[Case]:
     """Every boot case, in report order."""
     return (iso_matrix() + kernel_boots() + graceful_failures() + bochs_boots() + bad_input_cases()
-            + [fault_case()] + selftest_cases() + partition_cases() + partition_vm_cases())
+            + [fault_case()] + selftest_cases() + partition_cases() + partition_vm_cases()
+            + iso_demo_cases())
 
 
 # ---------------------------------------------------------------- running
