@@ -60,9 +60,9 @@ endef
 
 $(eval $(call USER_PROGRAM,hello,tests/partitions/hello))
 
-# The root partition's parts that exist before its main (the manifest
-# parser) are compiled for ring 3 too, so a change that breaks them there
-# shows now; `init` becomes a program of its own with its main.
+# The root partition's sources (the manifest parser, ...) are compiled for
+# ring 3 here too, so a change that breaks them there shows even where
+# user/init/init.mk (which links them into init.elf) is not included.
 USER_INIT_OBJS := $(patsubst %.c,$(USER_OBJ)/%.o,$(sort $(wildcard user/init/*.c)))
 
 user-programs: $(USER_PROGRAMS) $(USER_INIT_OBJS)

@@ -427,8 +427,12 @@ def partition_cases() -> List[Case]:
              [text_matching(r"init: smoke: hello from ring 3"),
               text_matching(r"init: smoke: memory map works"), partition_exit(7)]),
         case("partition-hostile", "partitions/hostile.elf",
-             [text_matching(r"init: hostile: all \d+ checks passed"),
+             [text_matching(r"init: hostile: all 38 checks passed"),
               warning_matching(r"partition init killed: #GP general protection"),
+              partition_exit(-1)]),
+        case("partition-module-write", "partitions/module_write.elf",
+             [text_matching(r"init: module_write: the module reads fine"),
+              warning_matching(r"partition init killed: #PF page fault .* error code 0x7"),
               partition_exit(-1)]),
         case("partition-bad-image", "partitions/smoke.o",
              [text_matching(r"cannot start the root partition: image 'init': "

@@ -12,6 +12,13 @@ KEEL_HC_MEM_UNMAP     equ 4
 KEEL_HC_MODULE_OPEN   equ 5
 KEEL_HC_MODULE_MAP    equ 6
 KEEL_HC_EXIT          equ 2
+KEEL_HC_CREATE_VM     equ 32
+KEEL_HC_SET_REGION    equ 33
+KEEL_HC_CREATE_VCPU   equ 34
+KEEL_HC_RUN           equ 35
+KEEL_HC_GET_REGS      equ 36
+KEEL_HC_INTERRUPT     equ 45
+EEXIST equ -17
 EFAULT equ -14
 EINVAL equ -22
 ENOENT equ -2
@@ -23,6 +30,7 @@ ENOSYS equ -38
     mov eax, %1
     mov rdi, %2
     mov rsi, %3
+    xor edx, edx
     syscall
     mov rbx, %4
     cmp rax, rbx
@@ -54,6 +62,64 @@ _start:
     EXPECT_HC KEEL_HC_MODULE_MAP, -5, info, EBADF                    ; negative
     EXPECT_HC KEEL_HC_MODULE_MAP, 1000000, info, EBADF               ; out of range
     EXPECT_HC 9999, 0, 0, ENOSYS                                     ; no such hypercall
+    ; The VM calls: bad regions, vCPU ids, handles of the wrong kind.
+    mov eax, KEEL_HC_CREATE_VM
+    syscall
+    test rax, rax
+    jle fail
+    mov r13, rax                                                     ; the VM handle
+    mov eax, KEEL_HC_MEM_MAP                                         ; 64 KiB of RAM to give
+    mov edi, 0x10000
+    mov esi, 3
+    syscall
+    test rax, rax
+    jle fail
+    mov r14, rax
+    mov [region + 24], r14                                           ; userspace_addr
+    EXPECT_HC KEEL_HC_SET_REGION, r13, region, 0                     ; slot 0 at GPA 0
+    EXPECT_HC KEEL_HC_SET_REGION, r13, region, EEXIST                ; same slot again
+    mov dword [region], 1
+    EXPECT_HC KEEL_HC_SET_REGION, r13, region, EEXIST                ; overlaps slot 0
+    mov qword [region + 8], 0x100000
+    mov rax, 0xffffffff80100000
+    mov [region + 24], rax
+    EXPECT_HC KEEL_HC_SET_REGION, r13, region, EFAULT                ; the core's memory
+    mov rax, 0x7000000000
+    mov [region + 24], rax
+    EXPECT_HC KEEL_HC_SET_REGION, r13, region, EFAULT                ; unmapped memory
+    mov qword [region + 24], msg - 1                                 ; not page-aligned
+    EXPECT_HC KEEL_HC_SET_REGION, r13, region, EINVAL
+    mov [region + 24], r14
+    mov rax, 0x4000000000000
+    mov [region + 16], rax                         ; absurd size
+    EXPECT_HC KEEL_HC_SET_REGION, r13, region, EINVAL
+    mov qword [region + 16], 0
+    EXPECT_HC KEEL_HC_SET_REGION, r13, region, EINVAL                ; size 0
+    mov dword [region], 99
+    mov qword [region + 16], 0x10000
+    EXPECT_HC KEEL_HC_SET_REGION, r13, region, EINVAL                ; no slot 99
+    EXPECT_HC KEEL_HC_SET_REGION, r13, 0xffff800000000000, EFAULT    ; the struct in the core
+    EXPECT_HC KEEL_HC_SET_REGION, r14, region, EBADF                 ; not a handle
+    mov eax, KEEL_HC_CREATE_VCPU
+    mov rdi, r13
+    mov esi, 64                                                      ; ids are 0..63
+    lea rdx, [run_ptr]
+    syscall
+    cmp rax, EINVAL
+    jne fail
+    inc r15
+    mov eax, KEEL_HC_CREATE_VCPU
+    mov rdi, r13
+    xor esi, esi
+    mov rdx, 0xffffffff80100000                                      ; run-page pointer in the core
+    syscall
+    cmp rax, EFAULT
+    jne fail
+    inc r15
+    EXPECT_HC KEEL_HC_RUN, r13, 0, EBADF                             ; a VM handle is no vCPU
+    EXPECT_HC KEEL_HC_RUN, 62, 0, EBADF                              ; a slot that is empty here
+    EXPECT_HC KEEL_HC_GET_REGS, r13, regs, EBADF
+    EXPECT_HC KEEL_HC_INTERRUPT, 62, 0x40, EBADF
     ; Memory that works: a read-only page reads as zeros.
     mov eax, KEEL_HC_MEM_MAP
     mov edi, 4096
@@ -101,7 +167,12 @@ failed_len    equ $ - failed
 msg:          db "x"
 name_missing: db "missing"
 
+region:       dd 0, 0                                            ; slot, flags
+              dq 0, 0x10000, 0                                   ; GPA, size, user address
+
 section .bss
 info: resb 64
+regs: resb 160
+run_ptr: resq 1
 
 section .note.GNU-stack noalloc noexec nowrite progbits

@@ -54,16 +54,18 @@ long keel_module_open(const char *name);
 /* Maps the module read-only and describes it in *out. */
 long keel_module_map(long handle, struct keel_module_info *out);
 
-/* A new thread of this partition at entry(arg) on the given stack -> handle.
- * The stack and entry's frame are the caller's business; keel_thread_spawn
- * below does both. */
+/* A new thread of this partition at entry(arg) on the given stack
+ * (stack_top 16-byte aligned) -> the core's result (>= 0) or a negative
+ * KEEL_E*. The stack and entry's frame are the caller's business;
+ * keel_thread_spawn below does both. */
 long keel_thread_create(void (*entry)(void *), void *stack_top, void *arg);
-/* Ends the calling thread only. */
+/* Ends the calling thread (the last one ends the partition). */
 _Noreturn void keel_thread_exit(int status);
 /* A thread running fn(arg) on a fresh stack of stack_size bytes (0: 64 KiB)
- * that ends with keel_thread_exit(0) when fn returns -> handle. The stack
- * stays mapped after the thread ends (it cannot unmap the stack it runs on):
- * meant for long-lived threads such as vCPUs. */
+ * that ends with keel_thread_exit(0) when fn returns; result as
+ * keel_thread_create. The stack stays mapped after the thread ends (it
+ * cannot unmap the stack it runs on): meant for long-lived threads such as
+ * vCPUs. */
 long keel_thread_spawn(void (*fn)(void *), void *arg, size_t stack_size);
 
 /* Partitions (the root partition starts one VMM per VM). */
