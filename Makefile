@@ -119,7 +119,7 @@ test: deps
 
 # Exit-path cost in instructions (QEMU -icount, Bochs): figures, not a test.
 bench: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/keel-bench.iso
+	@$(MAKE) --no-print-directory all $(BUILD)/keel-bench.iso init vmm mb-guests
 	python3 tests/bench/run_bench.py --build-dir $(BUILD)
 
 FORMAT_FILES := $(shell git ls-files '*.c' '*.h' 2>/dev/null)

@@ -63,7 +63,7 @@ static bool own_writable_memory(struct partition *p, uint64_t va, uint64_t size)
 {
     for (uint64_t off = 0; off < size; off += PAGE_SIZE) {
         uint64_t pa, flags;
-        if (!paging_lookup(p->root, va + off, &pa, &flags, 0) ||
+        if (!user_lookup(p->root, va + off, &pa, &flags) ||
             (flags & (PT_USER | PT_OWNED | PT_WRITE)) != (PT_USER | PT_OWNED | PT_WRITE))
             return false;
     }
@@ -108,11 +108,11 @@ static int64_t hc_create_vcpu(struct partition *p, int64_t h, uint64_t id, uint6
     uint64_t run = uv ? pmm_alloc_frame() : 0;
     struct vcpu *v = run ? vcpu_create(u->vm, (unsigned)id) : 0;
     uint64_t va = v ? hc_reserve_user_range(p, PAGE_SIZE) : 0;
-    int err = va ? paging_map(p->root, va, run, PAGE_SIZE, PT_USER | PT_WRITE | PT_NX, 0) : -1;
+    int err = va ? user_map_frame(p->root, va, run, true) : -1;
     int64_t vh = err ? -1 : handle_new(p, HANDLE_VCPU, RIGHT_READ | RIGHT_WRITE | RIGHT_RUN, uv);
     if (vh < 0 || !copy_to_user(p->root, run_out, &va, sizeof(va))) {
         if (!err)
-            paging_unmap(p->root, va, PAGE_SIZE);
+            user_unmap(p->root, va, PAGE_SIZE); /* not owned: the frame is freed below */
         if (vh >= 0)
             p->handles[vh].kind = HANDLE_NONE;
         vcpu_destroy(v);

@@ -16,7 +16,14 @@ int user_map_fresh(uint64_t root, uint64_t va, uint64_t size, bool writable, boo
 /* Maps existing frames [phys, phys+size) read-only at va (not owned). */
 int user_map_shared_readonly(uint64_t root, uint64_t va, uint64_t phys, uint64_t size);
 
-/* Unmaps [va, va+size), freeing the frames the partition owns. */
+/* Maps one existing frame at va (not owned: the core frees it). */
+int user_map_frame(uint64_t root, uint64_t va, uint64_t phys, bool writable);
+
+/* paging_lookup under the lock that orders mapping changes. */
+bool user_lookup(uint64_t root, uint64_t va, uint64_t *phys, uint64_t *flags);
+
+/* Unmaps [va, va+size), flushes other CPUs' TLBs (shootdown), then frees the
+ * frames the partition owned. */
 void user_unmap(uint64_t root, uint64_t va, uint64_t size);
 
 /* Frees every owned frame and every table of the lower half, and the PML4. */

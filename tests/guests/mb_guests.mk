@@ -18,7 +18,7 @@ MB_LDFLAGS    := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --fata
 MB_GUEST_DEPS := $(MB_GUEST_DIR)/mb_common.inc $(MB_GUEST_DIR)/mb_guest.ld $(MB_GUESTS_MK)
 
 MB_GUEST_FILES := $(addprefix $(MB_GUEST_OUT)/,mb_hello.elf mb_triple.elf mb_fail.bin \
-    mb_crash.bin mb_module.txt) \
+    mb_crash.bin mb_bench.bin mb_module.txt) \
     $(patsubst tests/manifests/%,$(MB_GUEST_OUT)/%,$(wildcard tests/manifests/*.ini))
 
 .PHONY: mb-guests
