@@ -28,7 +28,7 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(KERNEL_CFLAGS) -c $< -o $@
 
-$(BUILD)/%.asm.o: %.asm $(wildcard boot/*.inc)
+$(BUILD)/%.asm.o: %.asm $(wildcard boot/*.inc kernel/*.inc)
 	@mkdir -p $(dir $@)
 	$(NASM) $(NASMFLAGS) $< -o $@
 

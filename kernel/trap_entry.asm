@@ -3,6 +3,8 @@
 ; then the vector number, and joins trap_common, which saves the GPRs as a
 ; struct trap_frame (kernel/traps.h) and calls trap_dispatch(frame).
 
+%include "kernel/frame.inc"
+
 extern trap_dispatch
 global trap_stub_table
 
@@ -13,39 +15,11 @@ trap_common:
     jz .from_kernel
     swapgs                      ; the per-CPU block back in GS
 .from_kernel:
-    push rax
-    push rbx
-    push rcx
-    push rdx
-    push rsi
-    push rdi
-    push rbp
-    push r8
-    push r9
-    push r10
-    push r11
-    push r12
-    push r13
-    push r14
-    push r15
+    PUSH_GPRS
     cld
     mov rdi, rsp
     call trap_dispatch
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop r11
-    pop r10
-    pop r9
-    pop r8
-    pop rbp
-    pop rdi
-    pop rsi
-    pop rdx
-    pop rcx
-    pop rbx
-    pop rax
+    POP_GPRS
     add rsp, 16                 ; vector and error code
     test byte [rsp + 8], 3      ; returning to ring 3?
     jz .to_kernel

@@ -6,6 +6,8 @@
 ; back is IRETQ, never SYSRET (whose #GP on a non-canonical RCX would be taken
 ; in ring 0 with the user's stack), and syscall_dispatch checks the frame.
 
+%include "kernel/frame.inc"
+
 %include "boot/layout.inc"
 
 extern syscall_dispatch
@@ -58,40 +60,12 @@ syscall_entry:
     push rcx                        ; rip
     push qword 0                    ; error code
     push qword SYSCALL_MARK         ; vector
-    push rax
-    push rbx
-    push rcx
-    push rdx
-    push rsi
-    push rdi
-    push rbp
-    push r8
-    push r9
-    push r10
-    push r11
-    push r12
-    push r13
-    push r14
-    push r15
+    PUSH_GPRS
     cld
     mov rdi, rsp
     call syscall_dispatch           ; enables interrupts while it works
     cli
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop r11
-    pop r10
-    pop r9
-    pop r8
-    pop rbp
-    pop rdi
-    pop rsi
-    pop rdx
-    pop rcx
-    pop rbx
-    pop rax
+    POP_GPRS
     add rsp, 16
     swapgs
     iretq

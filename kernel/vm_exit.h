@@ -22,6 +22,17 @@ bool vm_fill_insn_length(struct vcpu *v, struct vm_exit *e);
 /* The register with x86 encoding number n (0 rAX, 1 rCX, ... 15 R15). */
 uint64_t *vm_mmio_register(struct keel_regs *r, unsigned n);
 
+/* The instruction at the guest's RIP, fetched through its page tables, with
+ * the register state it was read with. */
+struct guest_insn {
+    struct keel_sregs sregs;
+    struct keel_regs regs;
+    bool long_mode; /* 64-bit code */
+    size_t length;  /* bytes fetched (fewer than 15 where the next page does not translate) */
+    uint8_t bytes[15];
+};
+void vm_fetch_instruction(struct vcpu *v, struct guest_insn *out);
+
 /* The guest's paging state, for walks of its page tables. */
 void vm_guest_paging(struct vcpu *v, const struct keel_sregs *s, struct guest_paging_state *st);
 

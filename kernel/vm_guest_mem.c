@@ -44,3 +44,16 @@ void vm_inject_page_fault(struct vcpu *v, uint64_t linear, uint32_t error_code)
     virt->set_sregs(v, &s);
     vcpu_queue_exception(v, VEC_PF, true, error_code);
 }
+
+void vm_fetch_instruction(struct vcpu *v, struct guest_insn *out)
+{
+    virt->get_sregs(v, &out->sregs);
+    virt->get_regs(v, &out->regs);
+    struct guest_paging_state st;
+    vm_guest_paging(v, &out->sregs, &st);
+    out->long_mode = (out->sregs.efer & GUEST_EFER_LMA) && out->sregs.cs.l;
+    uint64_t linear = out->long_mode ? out->regs.rip : out->sregs.cs.base + out->regs.rip;
+    unsigned access = out->sregs.ss.dpl == 3 ? GUEST_ACCESS_USER : 0; /* CPL is SS.DPL */
+    out->length =
+        guest_fetch(&st, linear, access, out->bytes, sizeof(out->bytes), vm_read_guest_phys, v->vm);
+}

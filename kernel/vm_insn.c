@@ -33,17 +33,8 @@ bool vm_fill_insn_length(struct vcpu *v, struct vm_exit *e)
     }
     if (!op)
         return true; /* not an instruction exit that advances RIP */
-    struct keel_sregs s;
-    struct keel_regs r;
-    virt->get_sregs(v, &s);
-    virt->get_regs(v, &r);
-    struct guest_paging_state st;
-    vm_guest_paging(v, &s, &st);
-    bool long_mode = (s.efer & GUEST_EFER_LMA) && s.cs.l;
-    uint8_t bytes[15];
-    size_t n = guest_fetch(&st, long_mode ? r.rip : s.cs.base + r.rip,
-                           s.ss.dpl == 3 ? GUEST_ACCESS_USER : 0, bytes, sizeof(bytes),
-                           vm_read_guest_phys, v->vm);
-    e->insn_len = insn_length_of(bytes, n, long_mode, op->bytes, op->length);
+    struct guest_insn insn;
+    vm_fetch_instruction(v, &insn);
+    e->insn_len = insn_length_of(insn.bytes, insn.length, insn.long_mode, op->bytes, op->length);
     return e->insn_len != 0;
 }

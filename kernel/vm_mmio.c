@@ -53,17 +53,13 @@ bool vm_exit_slat_fault(struct vcpu *v, const struct vm_device_ops *dev, const s
         stop->rip = e->rip;
         return true;
     }
-    struct keel_sregs s;
-    struct keel_regs r;
-    virt->get_sregs(v, &s);
-    virt->get_regs(v, &r);
-    struct guest_paging_state st;
-    vm_guest_paging(v, &s, &st);
-    bool long_mode = (s.efer & GUEST_EFER_LMA) && s.cs.l;
-    uint64_t linear = long_mode ? r.rip : s.cs.base + r.rip;
-    uint8_t bytes[MMIO_MAX_INSN_LEN];
-    size_t n = guest_fetch(&st, linear, s.ss.dpl == 3 ? GUEST_ACCESS_USER : 0, bytes, sizeof(bytes),
-                           vm_read_guest_phys, v->vm);
+    struct guest_insn insn;
+    vm_fetch_instruction(v, &insn);
+    struct keel_sregs s = insn.sregs;
+    struct keel_regs r = insn.regs;
+    const uint8_t *bytes = insn.bytes;
+    size_t n = insn.length;
+    bool long_mode = insn.long_mode;
     struct mmio_insn d;
     if (mmio_decode(bytes, n, long_mode, s.cs.db, &d) < 0)
         return stop_undecoded(stop, e, bytes, n);
