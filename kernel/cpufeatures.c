@@ -15,6 +15,10 @@ struct cpu_features cpu_features;
 #define CPUIDX1_EDX_NX          (1u << 20)
 #define CPUIDX1_EDX_PAGE1G      (1u << 26)
 #define CPUIDX7_EDX_INVARIANT   (1u << 8) /* leaf 0x80000007 */
+#define CPUID7_EBX_SMEP         (1u << 7)
+#define CPUID7_EBX_SMAP         (1u << 20)
+#define CR4_SMEP                (1ull << 20)
+#define CR4_SMAP                (1ull << 21)
 
 static void detect_tsc_frequency(struct cpu_features *f)
 {
@@ -62,6 +66,11 @@ void cpu_features_detect(void)
     f->pge = r.edx & CPUID1_EDX_PGE;
     f->apic = r.edx & CPUID1_EDX_APIC;
 
+    if (f->max_leaf >= 7) {
+        r = cpuid(7, 0);
+        f->smep = r.ebx & CPUID7_EBX_SMEP;
+        f->smap = r.ebx & CPUID7_EBX_SMAP;
+    }
     f->max_ext_leaf = cpuid(0x80000000, 0).eax;
     if (f->max_ext_leaf >= 0x80000001) {
         r = cpuid(0x80000001, 0);
@@ -89,4 +98,14 @@ uint32_t cpu_initial_apic_id(void)
     if (cpu_features.max_leaf >= 0xb && cpuid(0xb, 0).ebx != 0)
         return cpuid(0xb, 0).edx; /* x2APIC ID (SDM Vol. 3A 11.12.8) */
     return cpuid(1, 0).ebx >> 24;
+}
+
+void cpu_enable_protections(void)
+{
+    uint64_t cr4 = read_cr4();
+    if (cpu_features.smep)
+        cr4 |= CR4_SMEP;
+    if (cpu_features.smap)
+        cr4 |= CR4_SMAP;
+    write_cr4(cr4);
 }

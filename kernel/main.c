@@ -54,10 +54,11 @@ static void print_cpu(void)
     const struct cpu_features *f = &cpu_features;
     pr_info("cpu: %s, %s (family 0x%x model 0x%x stepping %u)", f->vendor,
             f->brand[0] ? f->brand : "no brand string", f->family, f->model, f->stepping);
-    pr_info("cpu: features:%s%s%s%s%s%s%s%s, %u physical address bits", f->nx ? " nx" : "",
+    pr_info("cpu: features:%s%s%s%s%s%s%s%s%s%s, %u physical address bits", f->nx ? " nx" : "",
             f->page1g ? " 1g-pages" : "", f->pge ? " pge" : "", f->x2apic ? " x2apic" : "",
             f->tsc_deadline ? " tsc-deadline" : "", f->invariant_tsc ? " invariant-tsc" : "",
-            f->xsave ? " xsave" : "", f->avx ? " avx" : "", f->phys_addr_bits);
+            f->xsave ? " xsave" : "", f->avx ? " avx" : "", f->smep ? " smep" : "",
+            f->smap ? " smap" : "", f->phys_addr_bits);
 }
 
 static void print_modules(void)
@@ -101,6 +102,7 @@ void kernel_main(uint32_t magic, uint32_t info_phys)
     trap_setup_boot_cpu();
     guest_fpu_init();
     guest_fpu_enable_on_this_cpu();
+    cpu_enable_protections();
 
     int parsed = bootinfo_parse(magic, info_phys, &early_phys_reader, &boot_info);
     cmdline_parse(boot_info.cmdline, sizeof(boot_info.cmdline), &options);

@@ -63,6 +63,7 @@ static void __attribute__((noreturn)) ap_entry(struct percpu *p, uint64_t kernel
     if (cpu_features.pge)
         write_cr4(read_cr4() | CR4_PGE);
     guest_fpu_enable_on_this_cpu();
+    cpu_enable_protections();
     if (trap_setup_cpu(p) < 0)
         cpu_stop(); /* no memory for its interrupt stacks: stays offline */
     lapic_init_this_cpu();
