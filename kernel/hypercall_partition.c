@@ -106,6 +106,10 @@ static int64_t hc_partition_wait(struct partition *p, int64_t h, uint64_t status
             return copy_to_user(p->root, status, &s, sizeof(s)) ? 0 : -KEEL_EFAULT;
         }
         schedule();
+        flags = spin_lock_irqsave(&child->lock);
+        if (child->waiter == me)
+            child->waiter = 0; /* this thread may end before the child does */
+        spin_unlock_irqrestore(&child->lock, flags);
         if (p->state == PARTITION_DEAD)
             return -KEEL_ESRCH; /* the waiter itself was killed */
     }

@@ -17,6 +17,10 @@ extern char boot_stack[];
 static struct spinlock kstack_lock = SPINLOCK_INIT;
 static uint64_t next_slot = KSTACK_REGION_BASE;
 
+/* Stacks given back, still mapped: reused before a new slot is built. The
+ * link lives in the stack's lowest word. */
+static uint64_t free_stacks; /* top of the first free stack, or 0 */
+
 void kstack_init(void)
 {
     uint64_t *pml4 = phys_to_virt(kernel_root);
@@ -30,9 +34,24 @@ void kstack_init(void)
         pr_debug("memory: boot stack guard page at %p", (void *)boot_stack);
 }
 
+void kstack_free(uint64_t top)
+{
+    uint64_t *link = (uint64_t *)(top - KERNEL_STACK_SIZE);
+    uint64_t flags = spin_lock_irqsave(&kstack_lock);
+    *link = free_stacks;
+    free_stacks = top;
+    spin_unlock_irqrestore(&kstack_lock, flags);
+}
+
 uint64_t kstack_alloc(void)
 {
     uint64_t flags = spin_lock_irqsave(&kstack_lock);
+    if (free_stacks) {
+        uint64_t top = free_stacks;
+        free_stacks = *(uint64_t *)(top - KERNEL_STACK_SIZE);
+        spin_unlock_irqrestore(&kstack_lock, flags);
+        return top;
+    }
     uint64_t slot = next_slot;
     next_slot += KSTACK_SLOT_SIZE;
     spin_unlock_irqrestore(&kstack_lock, flags);

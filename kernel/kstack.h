@@ -15,4 +15,7 @@ void kstack_init(void);
 /* A KERNEL_STACK_SIZE stack; returns its top, or 0 when memory is short. */
 uint64_t kstack_alloc(void);
 
+/* Gives a stack back (no thread may run on it any more). */
+void kstack_free(uint64_t top);
+
 #endif

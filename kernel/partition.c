@@ -148,7 +148,6 @@ struct partition *partition_create(const struct boot_module *image, const char *
         p->handles[1 + i] = (struct handle){HANDLE_MODULE, RIGHT_READ, grants[i]};
     *start = (struct first_thread_start){.p = p, .entry = img.entry, .info_va = info_va};
     t->partition = p;
-    p->threads = t;
     p->live_threads = 1;
     sched_wake(t);
     return p;
@@ -262,15 +261,13 @@ int partition_add_thread(struct partition *p, uint64_t entry, uint64_t stack, ui
     t->partition = p;
     uint64_t flags = spin_lock_irqsave(&p->lock);
     bool alive = p->state == PARTITION_RUNNING;
-    if (alive) {
-        t->next_in_partition = p->threads;
-        p->threads = t;
+    if (alive)
         p->live_threads++;
-    }
     spin_unlock_irqrestore(&p->lock, flags);
     if (!alive) {
         kfree(start);
-        return -KEEL_ESRCH; /* the thread object stays unused */
+        thread_free(t); /* it never ran */
+        return -KEEL_ESRCH;
     }
     sched_wake(t);
     return 0;

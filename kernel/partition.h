@@ -45,7 +45,6 @@ struct partition {
     bool is_root;  /* the root partition (init): may power off, create partitions */
     struct spinlock lock;
     struct handle handles[PARTITION_HANDLES];
-    struct thread *threads;
     unsigned live_threads;
     volatile enum partition_state state;
     int exit_status;

@@ -13,6 +13,7 @@
 struct run_queue {
     struct spinlock lock;
     struct thread *head, *tail;
+    struct thread *dead; /* ended threads whose stacks were in use until the switch */
     volatile bool need_resched;
 };
 
@@ -55,6 +56,20 @@ void sched_wake(struct thread *t)
         lapic_send_ipi(target->apic_id, ICR_FIXED | VEC_CROSS_CALL); /* wake its HLT */
 }
 
+/* Frees the threads that ended on this CPU: we run on another stack now. */
+static void reap_dead_threads(struct run_queue *q)
+{
+    spin_lock(&q->lock);
+    struct thread *dead = q->dead;
+    q->dead = 0;
+    spin_unlock(&q->lock);
+    while (dead) {
+        struct thread *next = dead->next_in_queue;
+        thread_free(dead);
+        dead = next;
+    }
+}
+
 void schedule(void)
 {
     uint64_t flags = irq_save();
@@ -66,6 +81,9 @@ void schedule(void)
     if (prev != me->idle && prev->state == THREAD_RUNNING) {
         prev->state = THREAD_RUNNABLE;
         enqueue(q, prev);
+    } else if (prev->state == THREAD_DEAD) {
+        prev->next_in_queue = q->dead; /* freed once we are off its stack */
+        q->dead = prev;
     }
     struct thread *next = dequeue(q);
     if (!next)
@@ -83,6 +101,7 @@ void schedule(void)
     } else if (next != me->idle) {
         next->state = THREAD_RUNNING;
     }
+    reap_dead_threads(&queues[this_cpu()->index]);
     irq_restore(flags);
 }
 

@@ -55,6 +55,12 @@ void thread_exit(int status)
     cpu_stop(); /* not reached: a dead thread is never picked again */
 }
 
+void thread_free(struct thread *t)
+{
+    kstack_free(t->kstack_top);
+    kfree(t);
+}
+
 struct thread *thread_current(void)
 {
     return this_cpu()->current;

@@ -16,7 +16,6 @@ struct thread {
     enum thread_state state;
     unsigned cpu; /* the CPU whose run queue holds it */
     struct thread *next_in_queue;
-    struct thread *next_in_partition;
     struct partition *partition; /* NULL for a kernel thread */
     void (*entry)(void *arg);
     void *arg;
@@ -29,6 +28,10 @@ struct thread *thread_create(const char *name, void (*entry)(void *), void *arg,
 
 /* Marks the calling thread dead and switches away for good. */
 __attribute__((noreturn)) void thread_exit(int status);
+
+/* Returns a dead thread's stack and memory (the scheduler calls it once the
+ * CPU has left the thread's stack for good). */
+void thread_free(struct thread *t);
 
 /* The thread running on this CPU. */
 struct thread *thread_current(void);
