@@ -94,6 +94,14 @@ struct cpuid_regs cpuid_policy(uint32_t leaf, uint32_t subleaf, const struct cpu
         return r;
     }
     r = cpuid(leaf, subleaf);
+    for (unsigned i = 0; i < g->entry_count; i++) {
+        const struct keel_cpuid_entry *e = &g->entries[i];
+        if (e->function == leaf &&
+            (!(e->flags & KEEL_CPUID_FLAG_SIGNIFICANT_INDEX) || e->index == subleaf)) {
+            r = (struct cpuid_regs){e->eax, e->ebx, e->ecx, e->edx};
+            break; /* the VMM's values, still filtered below */
+        }
+    }
     switch (leaf) {
     case 1:
         filter_leaf1(&r, g);

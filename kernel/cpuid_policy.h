@@ -5,6 +5,8 @@
 
 #include <stdint.h>
 
+#include <keel/vm.h>
+
 #include "cpu.h"
 
 #define KEEL_CPUID_SIGNATURE_LEAF 0x40000000u
@@ -18,6 +20,8 @@ struct cpuid_guest {
     unsigned vcpu_id;
     bool osxsave;          /* the guest's CR4.OSXSAVE (leaf 1 only) */
     uint64_t xcr0_allowed; /* state components offered (0: no XSAVE) */
+    const struct keel_cpuid_entry *entries; /* the VMM's values (SET_CPUID) */
+    unsigned entry_count;
 };
 
 /* What CPUID(leaf, subleaf) returns to that vCPU. */

@@ -7,6 +7,7 @@
 #include "layout.h"
 #include "percpu.h"
 #include "pmm.h"
+#include "smp.h"
 
 #define CR0_MP         (1ul << 1)
 #define CR0_EM         (1ul << 2)
@@ -167,4 +168,78 @@ int guest_fpu_xsetbv(struct vcpu *v, uint32_t index, uint64_t value, bool osxsav
         v->xcr0 = value;
     }
     return 0;
+}
+
+static void save_and_forget(void *arg)
+{
+    struct vcpu *v = arg;
+    unsigned cpu = this_cpu()->index;
+    if (owner[cpu] == v) {
+        save_state(v); /* XCR0 holds v's value while v owns the registers */
+        owner[cpu] = 0;
+    }
+}
+
+void guest_fpu_sync(struct vcpu *v)
+{
+    for (unsigned i = 0; i < MAX_CPUS; i++) {
+        if (owner[i] != v)
+            continue;
+        if (i == this_cpu()->index) {
+            uint64_t flags = irq_save();
+            save_and_forget(v);
+            irq_restore(flags);
+        } else {
+            smp_cross_call(i, save_and_forget, v, false, 1000000);
+        }
+    }
+}
+
+/* The legacy region of the FXSAVE/XSAVE image (SDM Vol. 1 table 10-2). */
+#define LEGACY_FSW      2
+#define LEGACY_FTW      4
+#define LEGACY_FOP      6
+#define LEGACY_FIP      8
+#define LEGACY_FDP      16
+#define LEGACY_ST0      32
+#define LEGACY_XMM0     160
+#define XSTATE_BV       512 /* XSAVE header: which components the image holds */
+#define MXCSR_VALID     0xffbfu /* writable MXCSR bits without DAZ support assumed */
+
+void guest_fpu_get(const struct vcpu *v, struct keel_fpu *out)
+{
+    const uint8_t *a = v->fpu_state;
+    memset(out, 0, sizeof(*out));
+    memcpy(&out->fcw, a + LEGACY_FCW, 2);
+    memcpy(&out->fsw, a + LEGACY_FSW, 2);
+    out->ftwx = a[LEGACY_FTW];
+    memcpy(&out->last_opcode, a + LEGACY_FOP, 2);
+    memcpy(&out->last_ip, a + LEGACY_FIP, 8);
+    memcpy(&out->last_dp, a + LEGACY_FDP, 8);
+    memcpy(&out->mxcsr, a + LEGACY_MXCSR, 4);
+    for (unsigned i = 0; i < 8; i++)
+        memcpy(out->fpr[i], a + LEGACY_ST0 + 16 * i, 10);
+    memcpy(out->xmm, a + LEGACY_XMM0, sizeof(out->xmm));
+}
+
+void guest_fpu_set(struct vcpu *v, const struct keel_fpu *in)
+{
+    uint8_t *a = v->fpu_state;
+    uint32_t mxcsr = in->mxcsr & MXCSR_VALID; /* a reserved bit would make XRSTOR #GP */
+    memcpy(a + LEGACY_FCW, &in->fcw, 2);
+    memcpy(a + LEGACY_FSW, &in->fsw, 2);
+    a[LEGACY_FTW] = in->ftwx;
+    memcpy(a + LEGACY_FOP, &in->last_opcode, 2);
+    memcpy(a + LEGACY_FIP, &in->last_ip, 8);
+    memcpy(a + LEGACY_FDP, &in->last_dp, 8);
+    memcpy(a + LEGACY_MXCSR, &mxcsr, 4);
+    for (unsigned i = 0; i < 8; i++)
+        memcpy(a + LEGACY_ST0 + 16 * i, in->fpr[i], 10);
+    memcpy(a + LEGACY_XMM0, in->xmm, sizeof(in->xmm));
+    if (use_xsave) {
+        uint64_t bv;
+        memcpy(&bv, a + XSTATE_BV, 8);
+        bv |= XCR0_X87 | XCR0_SSE; /* the image now holds both: XRSTOR loads them */
+        memcpy(a + XSTATE_BV, &bv, 8);
+    }
 }

@@ -41,6 +41,15 @@ void guest_fpu_destroy(struct vcpu *v);
 /* Makes v's state the one in this CPU's registers. Interrupts off. */
 void guest_fpu_load(struct vcpu *v);
 
+/* Brings v's state area up to date and leaves no CPU holding v's state in
+ * its registers (the next run restores from the area). v must not be running.
+ * For KEEL_HC_GET/SET_FPU. */
+void guest_fpu_sync(struct vcpu *v);
+
+/* The x87/SSE part of v's state in KVM's struct kvm_fpu form, and back. */
+void guest_fpu_get(const struct vcpu *v, struct keel_fpu *out);
+void guest_fpu_set(struct vcpu *v, const struct keel_fpu *in);
+
 /* The guest's XSETBV (SDM Vol. 2C XSETBV): returns 0, or the vector of the
  * exception the instruction raises (6 #UD, 13 #GP(0)). v's state is the one
  * loaded on this CPU (it just exited). */

@@ -9,6 +9,7 @@
 #include <keel/start.h>
 #include <keel/vm.h>
 
+#include "guest_fpu.h"
 #include "heap.h"
 #include "hypercall_internal.h"
 #include "kstring.h"
@@ -18,6 +19,7 @@
 #include "user_memory.h"
 #include "virt.h"
 #include "vm.h"
+#include "vm_exit.h"
 
 #define VCPUS_PER_VM   64
 #define REGION_MAX     (64ull << 30) /* 64 GiB per slot */
@@ -167,6 +169,90 @@ static int64_t hc_sregs(struct partition *p, int64_t h, uint64_t ptr, bool set)
     return copy_to_user(p->root, ptr, &s, sizeof(s)) ? 0 : -KEEL_EFAULT;
 }
 
+/* GET/SET_MSRS: entries in order until one the core does not emulate; the
+ * result is how many were done (as KVM's). */
+static int64_t hc_msrs(struct partition *p, int64_t h, uint64_t ptr, bool set)
+{
+    struct user_vcpu *uv = vcpu_of(p, h, set ? RIGHT_WRITE : RIGHT_READ);
+    if (!uv)
+        return -KEEL_EBADF;
+    if (uv->running)
+        return -KEEL_EBUSY;
+    struct keel_msrs *m = kmalloc(sizeof(*m));
+    if (!m)
+        return -KEEL_ENOMEM;
+    int64_t done = -KEEL_EFAULT;
+    if (!copy_from_user(p->root, m, ptr, sizeof(*m)))
+        goto out;
+    done = -KEEL_EINVAL;
+    if (m->nmsrs > KEEL_MSRS_MAX)
+        goto out;
+    for (done = 0; done < m->nmsrs; done++) {
+        struct keel_msr_entry *e = &m->entries[done];
+        if (set ? !vm_msr_write(uv->vcpu, e->index, e->data)
+                : !vm_msr_read(uv->vcpu, e->index, &e->data))
+            break;
+    }
+    if (!set && !copy_to_user(p->root, ptr, m, sizeof(*m)))
+        done = -KEEL_EFAULT;
+out:
+    kfree(m);
+    return done;
+}
+
+static int64_t hc_fpu(struct partition *p, int64_t h, uint64_t ptr, bool set)
+{
+    struct user_vcpu *uv = vcpu_of(p, h, set ? RIGHT_WRITE : RIGHT_READ);
+    struct keel_fpu f;
+    if (!uv)
+        return -KEEL_EBADF;
+    if (uv->running)
+        return -KEEL_EBUSY;
+    guest_fpu_sync(uv->vcpu);
+    if (set) {
+        if (!copy_from_user(p->root, &f, ptr, sizeof(f)))
+            return -KEEL_EFAULT;
+        guest_fpu_set(uv->vcpu, &f);
+        return 0;
+    }
+    guest_fpu_get(uv->vcpu, &f);
+    return copy_to_user(p->root, ptr, &f, sizeof(f)) ? 0 : -KEEL_EFAULT;
+}
+
+/* SET_CPUID: the VMM's entries replace Keel's policy values for their leaves
+ * (cpuid_policy.c still filters them). */
+static int64_t hc_set_cpuid(struct partition *p, int64_t h, uint64_t ptr)
+{
+    struct user_vcpu *uv = vcpu_of(p, h, RIGHT_WRITE);
+    if (!uv)
+        return -KEEL_EBADF;
+    if (uv->running)
+        return -KEEL_EBUSY;
+    struct keel_cpuid *c = kmalloc(sizeof(*c));
+    if (!c)
+        return -KEEL_ENOMEM;
+    if (!copy_from_user(p->root, c, ptr, sizeof(*c))) {
+        kfree(c);
+        return -KEEL_EFAULT;
+    }
+    if (c->nent > KEEL_CPUID_MAX) {
+        kfree(c);
+        return -KEEL_EINVAL;
+    }
+    struct keel_cpuid_entry *entries = kmalloc(sizeof(*entries) * (c->nent ? c->nent : 1));
+    if (!entries) {
+        kfree(c);
+        return -KEEL_ENOMEM;
+    }
+    memcpy(entries, c->entries, sizeof(*entries) * c->nent);
+    struct vcpu *v = uv->vcpu;
+    kfree(v->cpuid_entries);
+    v->cpuid_entries = entries;
+    v->cpuid_count = c->nent;
+    kfree(c);
+    return 0;
+}
+
 static int64_t hc_interrupt(struct partition *p, int64_t h, uint64_t vector)
 {
     struct user_vcpu *uv = vcpu_of(p, h, RIGHT_WRITE);
@@ -304,10 +390,18 @@ int64_t hypercall_vm(struct partition *p, const struct trap_frame *f)
         return hc_sregs(p, (int64_t)f->rdi, f->rsi, f->rax == KEEL_HC_SET_SREGS);
     case KEEL_HC_INTERRUPT:
         return hc_interrupt(p, (int64_t)f->rdi, f->rsi);
+    case KEEL_HC_GET_MSRS:
+    case KEEL_HC_SET_MSRS:
+        return hc_msrs(p, (int64_t)f->rdi, f->rsi, f->rax == KEEL_HC_SET_MSRS);
+    case KEEL_HC_GET_FPU:
+    case KEEL_HC_SET_FPU:
+        return hc_fpu(p, (int64_t)f->rdi, f->rsi, f->rax == KEEL_HC_SET_FPU);
+    case KEEL_HC_SET_CPUID:
+        return hc_set_cpuid(p, (int64_t)f->rdi, f->rsi);
     case KEEL_HC_GET_STATS:
         return hc_get_stats(p, (int64_t)f->rdi, f->rsi);
     default:
-        return -KEEL_ENOSYS; /* MSRS, FPU, SET_CPUID: not yet */
+        return -KEEL_ENOSYS;
     }
 }
 

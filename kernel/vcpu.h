@@ -139,6 +139,8 @@ struct vcpu {
     uint64_t stop_code;
     uint64_t pending_irqs[4]; /* external interrupts awaiting delivery, a bit per vector */
     struct vcpu_user_exit user_exit;
+    struct keel_cpuid_entry *cpuid_entries; /* the VMM's CPUID (SET_CPUID), or NULL */
+    unsigned cpuid_count;
     bool has_pending_event;
     struct vcpu_event pending_event;
     struct vcpu_stats stats;

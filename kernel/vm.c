@@ -244,5 +244,6 @@ void vcpu_destroy(struct vcpu *v)
         return;
     virt->vcpu_destroy(v);
     guest_fpu_destroy(v);
+    kfree(v->cpuid_entries);
     kfree(v);
 }

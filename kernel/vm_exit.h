@@ -11,6 +11,10 @@
 bool vm_exit_io(struct vcpu *v, const struct vm_device_ops *dev, const struct vm_exit *e,
                 struct vcpu_stop *stop);
 bool vm_exit_msr(struct vcpu *v, const struct vm_exit *e);
+
+/* The MSRs the core emulates for guests (vm_msr.c): false for any other. */
+bool vm_msr_read(struct vcpu *v, uint32_t index, uint64_t *value);
+bool vm_msr_write(struct vcpu *v, uint32_t index, uint64_t value);
 bool vm_exit_slat_fault(struct vcpu *v, const struct vm_device_ops *dev, const struct vm_exit *e,
                         struct vcpu_stop *stop);
 

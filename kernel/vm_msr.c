@@ -42,7 +42,7 @@ static bool canonical(uint64_t a)
     return top == 0 || top == 0x1ffff;
 }
 
-static bool read_msr(struct vcpu *v, uint32_t index, uint64_t *value)
+bool vm_msr_read(struct vcpu *v, uint32_t index, uint64_t *value)
 {
     struct keel_sregs s;
     switch (index) {
@@ -95,7 +95,7 @@ static bool write_sregs_msr(struct vcpu *v, uint32_t index, uint64_t value)
     return virt->set_sregs(v, &s) == 0;
 }
 
-static bool write_msr(struct vcpu *v, uint32_t index, uint64_t value)
+bool vm_msr_write(struct vcpu *v, uint32_t index, uint64_t value)
 {
     switch (index) {
     case MSR_TSC:
@@ -121,13 +121,13 @@ bool vm_exit_msr(struct vcpu *v, const struct vm_exit *e)
     bool ok;
     if (e->reason == VM_EXIT_MSR_READ) {
         uint64_t value = 0;
-        ok = read_msr(v, e->msr.index, &value);
+        ok = vm_msr_read(v, e->msr.index, &value);
         if (ok) {
             v->gprs.rax = (uint32_t)value;
             v->gprs.rdx = value >> 32;
         }
     } else {
-        ok = write_msr(v, e->msr.index, e->msr.value);
+        ok = vm_msr_write(v, e->msr.index, e->msr.value);
     }
     if (ok)
         virt->skip_instruction(v, e->insn_len);

@@ -72,7 +72,10 @@ static void deliver_interrupts(struct vcpu *v)
 static void handle_cpuid(struct vcpu *v, const struct vm_exit *e)
 {
     uint32_t leaf = (uint32_t)v->gprs.rax;
-    struct cpuid_guest guest = {.vcpu_id = v->id, .xcr0_allowed = guest_fpu_xcr0_allowed()};
+    struct cpuid_guest guest = {.vcpu_id = v->id,
+                                .xcr0_allowed = guest_fpu_xcr0_allowed(),
+                                .entries = v->cpuid_entries,
+                                .entry_count = v->cpuid_count};
     if (leaf == 1) { /* OSXSAVE mirrors the guest's CR4 */
         struct keel_sregs s;
         virt->get_sregs(v, &s);

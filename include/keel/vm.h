@@ -122,6 +122,48 @@ struct keel_sregs {
     uint64_t apic_base;
 };
 
+/* KEEL_HC_GET/SET_MSRS (struct kvm_msrs with its entries inline, at most
+ * KEEL_MSRS_MAX): the result is the number of entries done; the first entry
+ * the core does not handle stops the list. */
+#define KEEL_MSRS_MAX 32
+struct keel_msr_entry {
+    uint32_t index;
+    uint32_t reserved;
+    uint64_t data;
+};
+struct keel_msrs {
+    uint32_t nmsrs;
+    uint32_t pad;
+    struct keel_msr_entry entries[KEEL_MSRS_MAX];
+};
+
+/* KEEL_HC_GET/SET_FPU (struct kvm_fpu): the x87/SSE state. */
+struct keel_fpu {
+    uint8_t fpr[8][16];
+    uint16_t fcw, fsw;
+    uint8_t ftwx, pad1;
+    uint16_t last_opcode;
+    uint64_t last_ip, last_dp;
+    uint8_t xmm[16][16];
+    uint32_t mxcsr, pad2;
+};
+
+/* KEEL_HC_SET_CPUID (struct kvm_cpuid2 with its entries inline): what CPUID
+ * returns for these leaves instead of Keel's policy. Keel still hides VMX,
+ * SVM and the XSAVE components it does not switch. */
+#define KEEL_CPUID_MAX 64
+#define KEEL_CPUID_FLAG_SIGNIFICANT_INDEX 1u
+struct keel_cpuid_entry {
+    uint32_t function, index, flags;
+    uint32_t eax, ebx, ecx, edx;
+    uint32_t padding[3];
+};
+struct keel_cpuid {
+    uint32_t nent;
+    uint32_t padding;
+    struct keel_cpuid_entry entries[KEEL_CPUID_MAX];
+};
+
 /* KEEL_HC_GET_STATS: kvmstat's per-vCPU columns. */
 struct keel_vcpu_stats {
     uint64_t exits, hlt, irq, irq_window, io, mmio, cpuid, msr, npf;
@@ -132,5 +174,7 @@ struct keel_vcpu_stats {
 _Static_assert(__builtin_offsetof(struct keel_run, exit_reason) == 8, "kvm_run layout");
 _Static_assert(__builtin_offsetof(struct keel_run, io) == 32, "kvm_run layout");
 _Static_assert(sizeof(struct keel_regs) == 144, "kvm_regs layout");
+_Static_assert(sizeof(struct keel_fpu) == 416, "kvm_fpu layout");
+_Static_assert(sizeof(struct keel_cpuid_entry) == 40, "kvm_cpuid_entry2 layout");
 
 #endif

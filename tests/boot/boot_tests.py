@@ -430,6 +430,8 @@ def partition_cases() -> List[Case]:
              [text_matching(r"init: hostile: all 38 checks passed"),
               warning_matching(r"partition init killed: #GP general protection"),
               partition_exit(-1)]),
+        case("partition-vm-register-calls", "partitions/vm_calls.elf",
+             [text_matching(r"init: vm_calls: all 16 checks passed"), partition_exit(0)]),
         case("partition-module-write", "partitions/module_write.elf",
              [text_matching(r"init: module_write: the module reads fine"),
               warning_matching(r"partition init killed: #PF page fault .* error code 0x7"),
