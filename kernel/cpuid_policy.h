@@ -18,8 +18,8 @@
 /* What the policy needs to know of the asking vCPU. */
 struct cpuid_guest {
     unsigned vcpu_id;
-    bool osxsave;          /* the guest's CR4.OSXSAVE (leaf 1 only) */
-    uint64_t xcr0_allowed; /* state components offered (0: no XSAVE) */
+    bool osxsave;                           /* the guest's CR4.OSXSAVE (leaf 1 only) */
+    uint64_t xcr0_allowed;                  /* state components offered (0: no XSAVE) */
     const struct keel_cpuid_entry *entries; /* the VMM's values (SET_CPUID) */
     unsigned entry_count;
 };

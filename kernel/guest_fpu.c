@@ -196,15 +196,15 @@ void guest_fpu_sync(struct vcpu *v)
 }
 
 /* The legacy region of the FXSAVE/XSAVE image (SDM Vol. 1 table 10-2). */
-#define LEGACY_FSW      2
-#define LEGACY_FTW      4
-#define LEGACY_FOP      6
-#define LEGACY_FIP      8
-#define LEGACY_FDP      16
-#define LEGACY_ST0      32
-#define LEGACY_XMM0     160
-#define XSTATE_BV       512 /* XSAVE header: which components the image holds */
-#define MXCSR_VALID     0xffbfu /* writable MXCSR bits without DAZ support assumed */
+#define LEGACY_FSW  2
+#define LEGACY_FTW  4
+#define LEGACY_FOP  6
+#define LEGACY_FIP  8
+#define LEGACY_FDP  16
+#define LEGACY_ST0  32
+#define LEGACY_XMM0 160
+#define XSTATE_BV   512     /* XSAVE header: which components the image holds */
+#define MXCSR_VALID 0xffbfu /* writable MXCSR bits without DAZ support assumed */
 
 void guest_fpu_get(const struct vcpu *v, struct keel_fpu *out)
 {

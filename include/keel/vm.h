@@ -151,7 +151,7 @@ struct keel_fpu {
 /* KEEL_HC_SET_CPUID (struct kvm_cpuid2 with its entries inline): what CPUID
  * returns for these leaves instead of Keel's policy. Keel still hides VMX,
  * SVM and the XSAVE components it does not switch. */
-#define KEEL_CPUID_MAX 64
+#define KEEL_CPUID_MAX                    64
 #define KEEL_CPUID_FLAG_SIGNIFICANT_INDEX 1u
 struct keel_cpuid_entry {
     uint32_t function, index, flags;
