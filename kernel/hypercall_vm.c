@@ -303,14 +303,18 @@ static void describe_exit(struct user_vcpu *uv, const struct vcpu_stop *stop)
     memset(&run->io, 0, sizeof(run->padding));
     switch (stop->reason) {
     case VCPU_STOP_USER_IO:
-        if (x->kind == USER_EXIT_PIO) {
+        if (x->kind == USER_EXIT_PIO || x->kind == USER_EXIT_STRING) {
+            bool string = x->kind == USER_EXIT_STRING;
             run->exit_reason = KEEL_EXIT_IO;
             run->io.direction = x->in ? KEEL_EXIT_IO_IN : KEEL_EXIT_IO_OUT;
             run->io.size = x->size;
             run->io.port = x->port;
-            run->io.count = 1;
+            run->io.count = string ? x->count : 1;
             run->io.data_offset = IO_DATA_OFFSET;
-            memcpy((uint8_t *)run + IO_DATA_OFFSET, &x->value, x->size);
+            if (!string)
+                memcpy((uint8_t *)run + IO_DATA_OFFSET, &x->value, x->size);
+            else if (!x->in)
+                memcpy((uint8_t *)run + IO_DATA_OFFSET, x->string_data, (size_t)x->count * x->size);
         } else {
             run->exit_reason = KEEL_EXIT_MMIO;
             run->mmio.phys_addr = x->gpa;
@@ -332,10 +336,12 @@ static void describe_exit(struct user_vcpu *uv, const struct vcpu_stop *stop)
     default: /* undecoded MMIO, string I/O to the VMM, an unhandled exit */
         run->exit_reason = KEEL_EXIT_INTERNAL_ERROR;
         run->internal.suberror = KEEL_INTERNAL_ERROR_EMULATION;
-        run->internal.ndata = 3;
+        run->internal.ndata = 6;
         run->internal.data[0] = stop->reason;
-        run->internal.data[1] = stop->code;
+        run->internal.data[1] = stop->code; /* the GPA for MMIO, else the exit code */
         run->internal.data[2] = stop->rip;
+        run->internal.data[3] = stop->insn_length; /* the instruction's bytes, not guessed */
+        memcpy(&run->internal.data[4], stop->insn, sizeof(stop->insn));
         break;
     }
 }
@@ -349,7 +355,7 @@ static void complete_previous_exit(struct user_vcpu *uv)
         memcpy(&value, (uint8_t *)uv->run + IO_DATA_OFFSET, x->size);
     else if (x->kind == USER_EXIT_MMIO && !x->insn.write)
         memcpy(&value, uv->run->mmio.data, x->insn.size);
-    vcpu_complete_user_exit(uv->vcpu, value);
+    vcpu_complete_user_exit(uv->vcpu, value, (const uint8_t *)uv->run + IO_DATA_OFFSET);
 }
 
 static int64_t hc_run(struct partition *p, int64_t h)

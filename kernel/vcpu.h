@@ -98,12 +98,17 @@ struct vcpu_stats {
 };
 
 /* An exit handed to the VMM in ring 3, completed by its next KEEL_RUN. */
+#define USER_STRING_BYTES 2048 /* string I/O units per exit to the VMM, in bytes */
+
 struct vcpu_user_exit {
-    enum { USER_EXIT_NONE, USER_EXIT_PIO, USER_EXIT_MMIO } kind;
+    enum { USER_EXIT_NONE, USER_EXIT_PIO, USER_EXIT_MMIO, USER_EXIT_STRING } kind;
     uint16_t port;
     uint8_t size;
     bool in;
+    bool rep;
     uint32_t insn_len;
+    uint32_t count;                         /* string I/O: units in string_data */
+    uint8_t string_data[USER_STRING_BYTES]; /* string OUT data for the VMM */
     uint64_t gpa;
     struct mmio_insn insn; /* the decoded MMIO instruction */
     uint64_t value;        /* OUT data or MMIO store data */

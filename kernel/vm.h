@@ -88,9 +88,10 @@ void vcpu_destroy(struct vcpu *v);
 /* Runs v on the calling CPU until it stops; fills stop. */
 void vcpu_run_loop(struct vcpu *v, const struct vm_device_ops *dev, struct vcpu_stop *stop);
 
-/* Completes the exit v->user_exit with value (the IN or MMIO load data) and
- * steps past the instruction; nothing when there is none pending. */
-void vcpu_complete_user_exit(struct vcpu *v, uint64_t value);
+/* Completes the exit v->user_exit with value (the IN or MMIO load data; for
+ * a string IN, the units at data) and steps past the instruction; nothing
+ * when there is none pending. */
+void vcpu_complete_user_exit(struct vcpu *v, uint64_t value, const uint8_t *data);
 
 /* Called by device handlers during the run loop. */
 void vcpu_request_stop(struct vcpu *v, uint64_t code);

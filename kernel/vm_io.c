@@ -84,7 +84,10 @@ static bool string_unit(struct vcpu *v, const struct vm_device_ops *dev, const s
     return true;
 }
 
-static void string_io(struct vcpu *v, const struct vm_device_ops *dev, const struct vm_exit *e)
+/* Carries out up to max_units units of the string instruction of e; returns
+ * how many were done (0 when the first one faulted: the fault is queued). */
+static uint64_t string_io(struct vcpu *v, const struct vm_device_ops *dev, const struct vm_exit *e,
+                          uint64_t max_units)
 {
     struct keel_sregs s;
     struct keel_regs r;
@@ -99,7 +102,7 @@ static void string_io(struct vcpu *v, const struct vm_device_ops *dev, const str
     uint64_t count = e->io.rep ? (r.rcx & mask) : 1;
     uint64_t done = 0;
     unsigned cpl_access = s.ss.dpl == 3 ? GUEST_ACCESS_USER : 0; /* CPL is SS.DPL */
-    while (done < count && done < STRING_BATCH_MAX) {
+    while (done < count && done < max_units) {
         if (!string_unit(v, dev, e, &st, cpl_access, base + (*index & mask)))
             break; /* #PF queued: the guest sees the registers as of this unit */
         *index = (*index & ~mask) | ((*index + (uint64_t)step) & mask);
@@ -111,17 +114,93 @@ static void string_io(struct vcpu *v, const struct vm_device_ops *dev, const str
     if (finished)
         r.rip += e->insn_len;
     virt->set_regs(v, &r);
+    return done;
+}
+
+/* A "device" that moves string units to or from a buffer: the data of a
+ * string OUT for the VMM, or the VMM's data for a string IN. */
+struct unit_buffer {
+    uint8_t *data;
+    uint64_t capacity, used; /* in units */
+};
+
+static bool buffer_pio(void *ctx, struct vcpu *v, uint16_t port, uint8_t size, bool in,
+                       uint32_t *value)
+{
+    (void)v;
+    (void)port;
+    struct unit_buffer *b = ctx;
+    if (b->used >= b->capacity)
+        return false;
+    if (in)
+        memcpy(value, b->data + b->used * size, size);
+    else
+        memcpy(b->data + b->used * size, value, size);
+    b->used++;
+    return true;
+}
+
+/* Units the string instruction still has to move (RCX for REP). */
+static uint64_t string_units_left(struct vcpu *v, const struct vm_exit *e)
+{
+    if (!e->io.rep)
+        return 1;
+    struct keel_sregs s;
+    virt->get_sregs(v, &s);
+    return v->gprs.rcx & address_mask(&s);
+}
+
+/* String I/O for the VMM: an OUT's units are gathered now and handed over; an
+ * IN asks for units, written to the guest when the VMM answers (next RUN). */
+static bool string_to_user(struct vcpu *v, const struct vm_exit *e, struct vcpu_stop *stop)
+{
+    uint64_t cap = USER_STRING_BYTES / e->io.size;
+    uint64_t left = string_units_left(v, e);
+    struct vcpu_user_exit *x = &v->user_exit;
+    *x = (struct vcpu_user_exit){.kind = USER_EXIT_STRING,
+                                 .port = e->io.port,
+                                 .size = e->io.size,
+                                 .in = e->io.in,
+                                 .rep = e->io.rep,
+                                 .insn_len = e->insn_len};
+    if (left == 0 || !e->io.in) {
+        struct unit_buffer b = {x->string_data, cap, 0};
+        struct vm_device_ops collect = {.pio = buffer_pio, .ctx = &b};
+        string_io(v, &collect, e, cap);
+        if (b.used == 0) {
+            x->kind = USER_EXIT_NONE; /* nothing to hand over (REP with RCX 0, or a fault) */
+            return false;
+        }
+        x->count = (uint32_t)b.used;
+    } else {
+        x->count = (uint32_t)(left < cap ? left : cap);
+    }
+    stop->reason = VCPU_STOP_USER_IO;
+    stop->rip = e->rip;
+    return true;
+}
+
+/* Writes the VMM's answer to a string IN into the guest, as far as it goes. */
+static void complete_string_in(struct vcpu *v, const uint8_t *data)
+{
+    struct vcpu_user_exit *x = &v->user_exit;
+    struct vm_exit e = {.reason = VM_EXIT_IO, .insn_len = x->insn_len};
+    e.io.port = x->port;
+    e.io.size = x->size;
+    e.io.in = true;
+    e.io.string = true;
+    e.io.rep = x->rep;
+    struct unit_buffer b = {(uint8_t *)data, x->count, 0};
+    struct vm_device_ops feed = {.pio = buffer_pio, .ctx = &b};
+    string_io(v, &feed, &e, x->count);
 }
 
 bool vm_exit_io(struct vcpu *v, const struct vm_device_ops *dev, const struct vm_exit *e,
                 struct vcpu_stop *stop)
 {
     if (!dev->pio) {
-        if (e->io.string) {
-            stop->reason = VCPU_STOP_STRING_IO;
-            stop->rip = e->rip;
-            return true;
-        }
+        if (e->io.string)
+            return string_to_user(v, e, stop);
         v->user_exit =
             (struct vcpu_user_exit){.kind = USER_EXIT_PIO,
                                     .port = e->io.port,
@@ -134,7 +213,7 @@ bool vm_exit_io(struct vcpu *v, const struct vm_device_ops *dev, const struct vm
         return true;
     }
     if (e->io.string) {
-        string_io(v, dev, e);
+        string_io(v, dev, e, STRING_BATCH_MAX);
         return false;
     }
     if (e->io.in) {
@@ -148,10 +227,13 @@ bool vm_exit_io(struct vcpu *v, const struct vm_device_ops *dev, const struct vm
     return false;
 }
 
-void vcpu_complete_user_exit(struct vcpu *v, uint64_t value)
+void vcpu_complete_user_exit(struct vcpu *v, uint64_t value, const uint8_t *data)
 {
     struct vcpu_user_exit *x = &v->user_exit;
-    if (x->kind == USER_EXIT_PIO) {
+    if (x->kind == USER_EXIT_STRING) {
+        if (x->in)
+            complete_string_in(v, data); /* an OUT was carried out at the exit */
+    } else if (x->kind == USER_EXIT_PIO) {
         if (x->in) {
             uint64_t v32 = value & size_mask(x->size);
             uint64_t keep = x->size == 4 ? 0 : v->gprs.rax & ~(uint64_t)size_mask(x->size);

@@ -69,7 +69,9 @@ struct keel_run {
         struct {
             uint32_t suberror;
             uint32_t ndata;
-            uint64_t data[16]; /* for EMULATION: the GPA, then the instruction bytes */
+            uint64_t data[16]; /* EMULATION: [0] why (core's stop reason), [1] the
+                                  GPA, [2] RIP, [3] length and [4..5] the bytes of
+                                  an MMIO instruction the core does not decode */
         } internal;
         struct {
             uint32_t type;

@@ -506,6 +506,7 @@ def partition_vm_cases() -> List[Case]:
                             r"'mb_hello -v --greeting=multiboot'"),
               text_matching(r"hello: mb_hello: module 'mb_module' checked"),
               text_matching(r"hello: vmm: unbacked MMIO: 4-byte read at 0xfeb00000 \(all ones\)"),
+              text_matching(r"hello: mb_hello: a line written with REP OUTSB"),
               text_matching(r"hello: mb_hello: all checks passed"),
               text_matching(r"failer: mb_fail: failing on purpose"),
               text_matching(r"(?m)init: keel: vm hello exited, status 0$"),

@@ -63,10 +63,39 @@ _start:
     call check_module
     call check_uart
     call check_mmio
+    call check_string_io
 
     PRINT `mb_hello: all checks passed\n`
     mov al, 0
     jmp exit_vm
+
+; check_string_io: REP OUTSB of a line to COM1's THR, and REP INSB of COM1's
+; LSR four times: each read says the transmitter is empty (string I/O goes to
+; the VMM in batches, DESIGN.md section 5).
+check_string_io:
+    cld
+    mov esi, string_line
+    mov ecx, string_line_len
+    mov dx, COM1
+    rep outsb
+    test ecx, ecx
+    CHECK z, "REP OUTSB left ECX at 0"
+    mov edi, lsr_reads
+    mov ecx, 4
+    mov dx, COM1_LSR
+    rep insb
+    mov esi, lsr_reads
+    mov ecx, 4
+.lsr:
+    lodsb
+    test al, LSR_THRE
+    CHECK nz, "REP INSB of the LSR says the transmitter is empty"
+    loop .lsr
+    ret
+
+string_line:     db "mb_hello: a line written with REP OUTSB", 10
+string_line_len  equ $ - string_line
+lsr_reads:       times 4 db 0
 
 fail:
     push esi
