@@ -3,26 +3,18 @@
 ; A new thread's stack is prepared by thread_create so that the final RET
 ; lands in thread_start with its registers zeroed.
 
+%include "kernel/frame.inc"
+
 global switch_context
 global thread_start
 extern thread_main
 
 section .text
 switch_context:
-    push rbp
-    push rbx
-    push r12
-    push r13
-    push r14
-    push r15
+    PUSH_CALLEE_SAVED
     mov [rdi], rsp
     mov rsp, rsi
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop rbx
-    pop rbp
+    POP_CALLEE_SAVED
     ret
 
 ; First code of every thread: thread_main(thread) never returns.

@@ -7,16 +7,13 @@
 ; struct guest_gprs (kernel/vcpu.h): rax 0, rbx 8, rcx 16, rdx 24, rsi 32,
 ; rdi 40, rbp 48, r8 56 ... r15 112.
 
+%include "kernel/frame.inc"
+
 global svm_enter
 
 section .text
 svm_enter:
-    push rbp
-    push rbx
-    push r12
-    push r13
-    push r14
-    push r15
+    PUSH_CALLEE_SAVED
     push rdx                    ; [rsp+16] host save area VMCB
     push rsi                    ; [rsp+8]  guest GPRs
     push rdi                    ; [rsp]    guest VMCB
@@ -63,12 +60,7 @@ svm_enter:
     mov rax, [rsp + 16]
     vmload                      ; host FS/GS (the per-CPU block), TR, ... back
     add rsp, 24
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop rbx
-    pop rbp
+    POP_CALLEE_SAVED
     ret
 
 section .note.GNU-stack noalloc noexec nowrite progbits

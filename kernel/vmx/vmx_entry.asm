@@ -12,6 +12,8 @@
 ; RSP, RIP, RFLAGS and CR2 are not handled here (VMCS fields; CR2 in C).
 ;
 ; struct guest_gprs (kernel/vcpu.h), checked by _Static_assert in vmx_vcpu.c:
+
+%include "kernel/frame.inc"
 %define GPR_RAX 0
 %define GPR_RBX 8
 %define GPR_RCX 16
@@ -35,12 +37,7 @@ global vmx_exit_stub
 
 section .text
 vmx_enter:
-    push rbp
-    push rbx
-    push r12
-    push r13
-    push r14
-    push r15
+    PUSH_CALLEE_SAVED
     push rdi                    ; [rsp]: struct guest_gprs *, for the exit stub
 
     cmp rsp, [rdx]
@@ -76,12 +73,7 @@ vmx_enter:
     mov eax, 1
 .restore:
     add rsp, 8                  ; the gprs pointer
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop rbx
-    pop rbp
+    POP_CALLEE_SAVED
     ret
 
 vmx_exit_stub:
