@@ -34,9 +34,7 @@ struct phdr {
     uint64_t offset, vaddr, paddr, filesz, memsz;
 };
 
-static bool fail(char *why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static bool fail(char *why, const char *fmt, ...)
+bool mb_fail(char *why, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -58,13 +56,13 @@ bool mb_find_header(const uint8_t *image, uint64_t size, struct mb_header *hdr, 
         hdr->flags = flags;
         uint32_t unknown = flags & MB_FLAGS_REQUIRED & ~MB_FLAGS_UNDERSTOOD;
         if (unknown)
-            return fail(why,
-                        "multiboot header at offset %llu requires features 0x%x this loader lacks",
-                        (unsigned long long)off, unknown);
+            return mb_fail(
+                why, "multiboot header at offset %llu requires features 0x%x this loader lacks",
+                (unsigned long long)off, unknown);
         if (!(flags & MB_FLAG_ADDRESS))
             return true;
         if (size - off < MB_HEADER_ADDRESS)
-            return fail(
+            return mb_fail(
                 why,
                 "multiboot header at offset %llu: address fields cut off by the end of the image",
                 (unsigned long long)off);
@@ -75,8 +73,9 @@ bool mb_find_header(const uint8_t *image, uint64_t size, struct mb_header *hdr, 
         hdr->entry_addr = le32(p + 28);
         return true;
     }
-    return fail(why, "no multiboot header (magic 0x%x with a valid checksum) in the first %u bytes",
-                MB_HEADER_MAGIC, MB_SEARCH_BYTES);
+    return mb_fail(why,
+                   "no multiboot header (magic 0x%x with a valid checksum) in the first %u bytes",
+                   MB_HEADER_MAGIC, MB_SEARCH_BYTES);
 }
 
 /* Copies filesz bytes of src to guest [gpa, gpa + memsz) and zeroes the rest,
@@ -85,15 +84,16 @@ static bool place(struct guest_ram *ram, uint64_t gpa, const uint8_t *src, uint6
                   uint64_t memsz, char *why)
 {
     if (filesz > memsz)
-        return fail(why, "segment at 0x%llx: file size 0x%llx exceeds its memory size 0x%llx",
-                    (unsigned long long)gpa, (unsigned long long)filesz, (unsigned long long)memsz);
+        return mb_fail(why, "segment at 0x%llx: file size 0x%llx exceeds its memory size 0x%llx",
+                       (unsigned long long)gpa, (unsigned long long)filesz,
+                       (unsigned long long)memsz);
     if (gpa >= FOUR_GIB || memsz > FOUR_GIB - gpa || !guest_ram_contains(ram, gpa, memsz))
-        return fail(why, "segment [0x%llx, +0x%llx) lies outside the guest's 0x%llx bytes of RAM",
-                    (unsigned long long)gpa, (unsigned long long)memsz,
-                    (unsigned long long)ram->size);
+        return mb_fail(
+            why, "segment [0x%llx, +0x%llx) lies outside the guest's 0x%llx bytes of RAM",
+            (unsigned long long)gpa, (unsigned long long)memsz, (unsigned long long)ram->size);
     if (memsz && gpa < MB_HIGH_RAM && gpa + memsz > MB_LOW_RAM_END)
-        return fail(why, "segment [0x%llx, +0x%llx) overlaps the reserved range 0xa0000-0xfffff",
-                    (unsigned long long)gpa, (unsigned long long)memsz);
+        return mb_fail(why, "segment [0x%llx, +0x%llx) overlaps the reserved range 0xa0000-0xfffff",
+                       (unsigned long long)gpa, (unsigned long long)memsz);
     memcpy(ram->base + gpa, src, filesz);
     memset(ram->base + gpa + filesz, 0, memsz - filesz);
     return true;
@@ -113,21 +113,22 @@ static bool load_by_address(struct guest_ram *ram, const uint8_t *image, uint64_
                             const struct mb_header *h, struct mb_boot *boot, char *why)
 {
     if (h->header_addr < h->load_addr || h->header_addr - h->load_addr > h->offset)
-        return fail(why, "header_addr 0x%x and load_addr 0x%x put the load before the file's start",
-                    h->header_addr, h->load_addr);
+        return mb_fail(why,
+                       "header_addr 0x%x and load_addr 0x%x put the load before the file's start",
+                       h->header_addr, h->load_addr);
     uint64_t file_off = h->offset - (h->header_addr - h->load_addr);
     uint64_t load_size = size - file_off;
     if (h->load_end_addr) {
         if (h->load_end_addr < h->load_addr || h->load_end_addr - h->load_addr > load_size)
-            return fail(why, "load_end_addr 0x%x: before load_addr or past the end of the file",
-                        h->load_end_addr);
+            return mb_fail(why, "load_end_addr 0x%x: before load_addr or past the end of the file",
+                           h->load_end_addr);
         load_size = h->load_end_addr - h->load_addr;
     }
     uint64_t load_end = h->load_addr + load_size;
     uint64_t bss_end = h->bss_end_addr ? h->bss_end_addr : load_end;
     if (bss_end < load_end)
-        return fail(why, "bss_end_addr 0x%x lies before the end of the loaded text 0x%llx",
-                    h->bss_end_addr, (unsigned long long)load_end);
+        return mb_fail(why, "bss_end_addr 0x%x lies before the end of the loaded text 0x%llx",
+                       h->bss_end_addr, (unsigned long long)load_end);
     if (!place(ram, h->load_addr, image + file_off, load_size, bss_end - h->load_addr, why))
         return false;
     bool first = true;
@@ -166,18 +167,18 @@ static bool read_ehdr(const uint8_t *image, uint64_t size, struct elf_info *e, c
 {
     static const uint8_t elf_magic[4] = {0x7f, 'E', 'L', 'F'};
     if (size < ELF32_EHDR || memcmp(image, elf_magic, sizeof(elf_magic)) != 0)
-        return fail(why, "not an ELF file and no address fields in its multiboot header "
-                         "(flag 16)");
+        return mb_fail(why, "not an ELF file and no address fields in its multiboot header "
+                            "(flag 16)");
     bool is64 = image[4] == ELF_CLASS_64;
     if ((image[4] != ELF_CLASS_32 && !is64) || image[5] != ELF_DATA_LSB)
-        return fail(why, "ELF class %u / data %u: only little-endian ELF32 and ELF64", image[4],
-                    image[5]);
+        return mb_fail(why, "ELF class %u / data %u: only little-endian ELF32 and ELF64", image[4],
+                       image[5]);
     if (is64 && size < ELF64_EHDR)
-        return fail(why, "ELF64 header cut off (%llu bytes)", (unsigned long long)size);
+        return mb_fail(why, "ELF64 header cut off (%llu bytes)", (unsigned long long)size);
     unsigned machine = le16(image + 18);
     if (le16(image + 16) != ELF_ET_EXEC || machine != (is64 ? ELF_EM_X86_64 : ELF_EM_386))
-        return fail(why, "ELF type %u machine %u: expected an executable for %s", le16(image + 16),
-                    machine, is64 ? "x86-64" : "i386");
+        return mb_fail(why, "ELF type %u machine %u: expected an executable for %s",
+                       le16(image + 16), machine, is64 ? "x86-64" : "i386");
     e->elf_class = is64 ? 64 : 32;
     e->entry = is64 ? le64(image + 24) : le32(image + 24);
     e->phoff = is64 ? le64(image + 32) : le32(image + 28);
@@ -185,10 +186,10 @@ static bool read_ehdr(const uint8_t *image, uint64_t size, struct elf_info *e, c
     e->phnum = le16(image + (is64 ? 56 : 44));
     unsigned min_entsize = is64 ? ELF64_PHDR : ELF32_PHDR;
     if (e->phnum == 0 || e->phnum == ELF_PN_XNUM || e->phentsize < min_entsize)
-        return fail(why, "ELF program headers: %u of %u bytes each", e->phnum, e->phentsize);
+        return mb_fail(why, "ELF program headers: %u of %u bytes each", e->phnum, e->phentsize);
     if (e->phoff > size || (uint64_t)e->phnum * e->phentsize > size - e->phoff)
-        return fail(why, "ELF program headers at 0x%llx run past the end of the file",
-                    (unsigned long long)e->phoff);
+        return mb_fail(why, "ELF program headers at 0x%llx run past the end of the file",
+                       (unsigned long long)e->phoff);
     return true;
 }
 
@@ -210,11 +211,11 @@ static bool load_elf(struct guest_ram *ram, const uint8_t *image, uint64_t size,
         if (ph.type != ELF_PT_LOAD || ph.memsz == 0)
             continue;
         if (++loads > MB_MAX_SEGMENTS)
-            return fail(why, "more than %u loadable ELF segments", MB_MAX_SEGMENTS);
+            return mb_fail(why, "more than %u loadable ELF segments", MB_MAX_SEGMENTS);
         if (ph.offset > size || ph.filesz > size - ph.offset)
-            return fail(why,
-                        "ELF segment %u: file bytes [0x%llx, +0x%llx) past the end of the file", i,
-                        (unsigned long long)ph.offset, (unsigned long long)ph.filesz);
+            return mb_fail(why,
+                           "ELF segment %u: file bytes [0x%llx, +0x%llx) past the end of the file",
+                           i, (unsigned long long)ph.offset, (unsigned long long)ph.filesz);
         if (!place(ram, ph.paddr, image + ph.offset, ph.filesz, ph.memsz, why))
             return false;
         note_range(boot, ph.paddr, ph.paddr + ph.memsz, &first);
@@ -222,10 +223,10 @@ static bool load_elf(struct guest_ram *ram, const uint8_t *image, uint64_t size,
             phys_entry = e.entry - ph.vaddr + ph.paddr;
     }
     if (loads == 0)
-        return fail(why, "ELF file without a loadable segment");
+        return mb_fail(why, "ELF file without a loadable segment");
     if (phys_entry >= FOUR_GIB)
-        return fail(why, "ELF entry point 0x%llx is not a 32-bit physical address",
-                    (unsigned long long)phys_entry);
+        return mb_fail(why, "ELF entry point 0x%llx is not a 32-bit physical address",
+                       (unsigned long long)phys_entry);
     boot->entry = (uint32_t)phys_entry;
     boot->elf = true;
     boot->elf_class = e.elf_class;
@@ -244,6 +245,6 @@ bool mb_load_image(struct guest_ram *ram, const uint8_t *image, uint64_t size,
     if (!ok)
         return false;
     if (!guest_ram_contains(ram, boot->entry, 1))
-        return fail(why, "entry point 0x%x is outside the guest's RAM", boot->entry);
+        return mb_fail(why, "entry point 0x%x is outside the guest's RAM", boot->entry);
     return true;
 }

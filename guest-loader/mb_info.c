@@ -35,17 +35,6 @@ struct info_area {
     uint32_t used;
 };
 
-static bool fail(char *why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static bool fail(char *why, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fmt_vsnprintf(why, MB_ERROR_MAX, fmt, ap);
-    va_end(ap);
-    return false;
-}
-
 static void put32(uint8_t *p, uint32_t v)
 {
     for (unsigned i = 0; i < 4; i++)
@@ -142,11 +131,11 @@ static bool copy_modules(struct guest_ram *ram, const struct mb_module *mods, un
     for (unsigned i = 0; i < count; i++) {
         uint64_t at;
         if (!find_room(ram, cursor, mods[i].size, &at))
-            return fail(why,
-                        "module %u ('%.32s', %llu bytes) does not fit in the guest's RAM "
-                        "after 0x%llx",
-                        i, mods[i].name, (unsigned long long)mods[i].size,
-                        (unsigned long long)cursor);
+            return mb_fail(why,
+                           "module %u ('%.32s', %llu bytes) does not fit in the guest's RAM "
+                           "after 0x%llx",
+                           i, mods[i].name, (unsigned long long)mods[i].size,
+                           (unsigned long long)cursor);
         if (mods[i].size)
             memcpy(ram->base + at, mods[i].data, mods[i].size);
         where[i][0] = at;
@@ -163,13 +152,13 @@ bool mb_place_modules_and_info(struct guest_ram *ram, const char *cmdline,
 {
     uint64_t where[MB_MAX_MODULES][2];
     if (mod_count > MB_MAX_MODULES)
-        return fail(why, "%u modules: at most %u", mod_count, MB_MAX_MODULES);
+        return mb_fail(why, "%u modules: at most %u", mod_count, MB_MAX_MODULES);
     if (!copy_modules(ram, mods, mod_count, where, boot, why))
         return false;
     uint64_t info_gpa;
     if (!find_room(ram, boot->modules_end, MB_INFO_AREA, &info_gpa))
-        return fail(why, "no room for the boot information after 0x%llx",
-                    (unsigned long long)boot->modules_end);
+        return mb_fail(why, "no room for the boot information after 0x%llx",
+                       (unsigned long long)boot->modules_end);
     struct info_area a = {ram->base + info_gpa, (uint32_t)info_gpa, 0};
     memset(a.host, 0, MB_INFO_AREA);
     uint8_t *mbi, *list;
@@ -189,7 +178,7 @@ bool mb_place_modules_and_info(struct guest_ram *ram, const char *cmdline,
         ok = name != 0;
     }
     if (!ok)
-        return fail(why, "the boot information does not fit in one page");
+        return mb_fail(why, "the boot information does not fit in one page");
     put32(mbi + MBI_FLAGS, flags);
     put32(mbi + MBI_CMDLINE, cmd);
     put32(mbi + MBI_MODS_COUNT, mod_count);

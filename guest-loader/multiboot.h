@@ -124,4 +124,8 @@ static inline bool guest_ram_contains(const struct guest_ram *ram, uint64_t gpa,
     return gpa <= ram->size && len <= ram->size - gpa;
 }
 
+/* Writes a formatted reason into why (MB_ERROR_MAX bytes); returns false, for
+ * "return mb_fail(why, ...)" in the loader. */
+bool mb_fail(char *why, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif

@@ -38,15 +38,34 @@ static int cross_call_nmi(struct trap_frame *f)
     return run_pending_call();
 }
 
-static bool wait_done(volatile uint32_t *done, uint64_t timeout_us)
+bool wait_for_flag(volatile const uint32_t *flag, uint64_t deadline_ns)
 {
-    uint64_t start = uptime_ns();
-    while (!__atomic_load_n(done, __ATOMIC_ACQUIRE)) {
-        if (uptime_ns() - start > timeout_us * 1000)
+    while (!__atomic_load_n(flag, __ATOMIC_ACQUIRE)) {
+        if (uptime_ns() > deadline_ns)
             return false;
         cpu_relax();
     }
     return true;
+}
+
+static bool wait_done(volatile uint32_t *done, uint64_t timeout_us)
+{
+    return wait_for_flag(done, uptime_ns() + timeout_us * 1000);
+}
+
+unsigned smp_run_everywhere(void (*fn)(void *), void *arg, uint64_t timeout_us)
+{
+    unsigned silent = 0, me = this_cpu()->index;
+    for (unsigned i = 0; i < MAX_CPUS; i++) {
+        struct percpu *p = cpu_table[i];
+        if (!p || !p->online_word)
+            continue;
+        if (i == me)
+            fn(arg);
+        else if (!smp_cross_call(i, fn, arg, false, timeout_us))
+            silent++;
+    }
+    return silent;
 }
 
 bool smp_cross_call(unsigned cpu, void (*fn)(void *), void *arg, bool nmi, uint64_t timeout_us)

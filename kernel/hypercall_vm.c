@@ -25,6 +25,9 @@
 #define REGION_MAX     (64ull << 30) /* 64 GiB per slot */
 #define GPA_LIMIT      (1ull << 46)
 #define IO_DATA_OFFSET 0x800 /* where IN/OUT data lives in the run page */
+_Static_assert(IO_DATA_OFFSET >= sizeof(struct keel_run) &&
+                   USER_STRING_BYTES <= PAGE_SIZE - IO_DATA_OFFSET,
+               "string I/O data fits the run page after struct keel_run");
 
 struct user_vm {
     struct vm *vm;
@@ -106,26 +109,30 @@ static int64_t hc_create_vcpu(struct partition *p, int64_t h, uint64_t id, uint6
         return -KEEL_EINVAL;
     if (u->vcpu_ids & (1ull << id))
         return -KEEL_EEXIST;
+    int64_t err = -KEEL_ENOMEM;
     struct user_vcpu *uv = kzalloc(sizeof(*uv));
     uint64_t run = uv ? pmm_alloc_frame() : 0;
     struct vcpu *v = run ? vcpu_create(u->vm, (unsigned)id) : 0;
     uint64_t va = v ? hc_reserve_user_range(p, PAGE_SIZE) : 0;
-    int err = va ? user_map_frame(p->root, va, run, true) : -1;
-    int64_t vh = err ? -1 : handle_new(p, HANDLE_VCPU, RIGHT_READ | RIGHT_WRITE | RIGHT_RUN, uv);
-    if (vh < 0 || !copy_to_user(p->root, run_out, &va, sizeof(va))) {
-        if (!err)
-            user_unmap(p->root, va, PAGE_SIZE); /* not owned: the frame is freed below */
-        if (vh >= 0)
-            p->handles[vh].kind = HANDLE_NONE;
-        vcpu_destroy(v);
-        if (run)
-            pmm_free_pages(run, 0);
-        kfree(uv);
-        return vh == -KEEL_EMFILE ? vh : (v && va && !err && vh >= 0) ? -KEEL_EFAULT : -KEEL_ENOMEM;
-    }
+    if (!va || user_map_frame(p->root, va, run, true) < 0)
+        goto free_objects;
+    err = -KEEL_EFAULT;
+    if (!copy_to_user(p->root, run_out, &va, sizeof(va)))
+        goto unmap;
     *uv = (struct user_vcpu){.vcpu = v, .uvm = u, .run = phys_to_virt(run), .run_phys = run};
+    err = handle_new(p, HANDLE_VCPU, RIGHT_READ | RIGHT_WRITE | RIGHT_RUN, uv);
+    if (err < 0)
+        goto unmap;
     u->vcpu_ids |= 1ull << id;
-    return vh;
+    return err;
+unmap:
+    user_unmap(p->root, va, PAGE_SIZE); /* not owned: the frame is freed below */
+free_objects:
+    vcpu_destroy(v);
+    if (run)
+        pmm_free_pages(run, 0);
+    kfree(uv);
+    return err;
 }
 
 static struct user_vcpu *vcpu_of(struct partition *p, int64_t h, uint32_t rights)
@@ -333,7 +340,7 @@ static void describe_exit(struct user_vcpu *uv, const struct vcpu_stop *stop)
         run->exit_reason = KEEL_EXIT_FAIL_ENTRY;
         run->fail_entry.hardware_entry_failure_reason = stop->code;
         break;
-    default: /* undecoded MMIO, string I/O to the VMM, an unhandled exit */
+    default: /* undecoded MMIO, an unhandled exit */
         run->exit_reason = KEEL_EXIT_INTERNAL_ERROR;
         run->internal.suberror = KEEL_INTERNAL_ERROR_EMULATION;
         run->internal.ndata = 6;

@@ -25,11 +25,17 @@ void enter_user(uint64_t rip, uint64_t rsp, uint64_t arg); /* user_entry.asm */
 static struct spinlock id_lock = SPINLOCK_INIT;
 static unsigned next_id = 1;
 
-struct first_thread_start {
-    struct partition *p;
-    uint64_t entry;
-    uint64_t info_va;
+/* Where a new ring-3 thread starts: RIP, RSP and RDI. */
+struct user_thread_start {
+    uint64_t entry, stack, arg;
 };
+
+static void user_thread(void *arg)
+{
+    struct user_thread_start start = *(struct user_thread_start *)arg;
+    kfree(arg);
+    enter_user(start.entry, start.stack, start.arg);
+}
 
 static uint64_t new_address_space(void)
 {
@@ -84,14 +90,6 @@ static const char *prepare_stack(struct partition *p, const char *args, unsigned
     return 0;
 }
 
-static void first_thread(void *arg)
-{
-    struct first_thread_start start = *(struct first_thread_start *)arg;
-    kfree(arg);
-    /* RSP 16-byte aligned minus 8, as after a CALL (System V ABI 3.4.1). */
-    enter_user(start.entry, start.info_va - 8, start.info_va);
-}
-
 static struct partition *alloc_partition(const char *name, bool is_root)
 {
     struct partition *p = kzalloc(sizeof(*p));
@@ -136,8 +134,8 @@ struct partition *partition_create(const struct boot_module *image, const char *
     const char *bad = prepare_image(p, image, &img);
     if (!bad)
         bad = prepare_stack(p, args, grant_count, &info_va);
-    struct first_thread_start *start = bad ? 0 : kzalloc(sizeof(*start));
-    struct thread *t = start ? thread_create(name, first_thread, start, cpu) : 0;
+    struct user_thread_start *start = bad ? 0 : kzalloc(sizeof(*start));
+    struct thread *t = start ? thread_create(name, user_thread, start, cpu) : 0;
     if (!t) {
         fmt_snprintf(why, WHY_MAX, "image '%s': %s", image->name, bad ? bad : "out of memory");
         kfree(start);
@@ -146,7 +144,8 @@ struct partition *partition_create(const struct boot_module *image, const char *
     }
     for (unsigned i = 0; i < grant_count; i++)
         p->handles[1 + i] = (struct handle){HANDLE_MODULE, RIGHT_READ, grants[i]};
-    *start = (struct first_thread_start){.p = p, .entry = img.entry, .info_va = info_va};
+    /* RSP 16-byte aligned minus 8, as after a CALL (System V ABI 3.4.1). */
+    *start = (struct user_thread_start){img.entry, info_va - 8, info_va};
     t->partition = p;
     p->live_threads = 1;
     sched_wake(t);
@@ -228,17 +227,6 @@ unsigned partition_pick_cpu(void)
     return 0;
 }
 
-struct extra_thread_start {
-    uint64_t entry, stack, arg;
-};
-
-static void extra_thread(void *arg)
-{
-    struct extra_thread_start start = *(struct extra_thread_start *)arg;
-    kfree(arg);
-    enter_user(start.entry, start.stack, start.arg);
-}
-
 static bool user_address(uint64_t a)
 {
     return a >= KEEL_USER_IMAGE_BASE && a < KEEL_USER_LIMIT;
@@ -248,12 +236,12 @@ int partition_add_thread(struct partition *p, uint64_t entry, uint64_t stack, ui
 {
     if (!user_address(entry) || !user_address(stack) || (stack & 0xf))
         return -KEEL_EINVAL;
-    struct extra_thread_start *start = kzalloc(sizeof(*start));
+    struct user_thread_start *start = kzalloc(sizeof(*start));
     if (!start)
         return -KEEL_ENOMEM;
     /* As after a CALL: RSP is 8 below a 16-byte boundary (System V ABI 3.4.1). */
-    *start = (struct extra_thread_start){entry, stack - 8, arg};
-    struct thread *t = thread_create(p->name, extra_thread, start, partition_pick_cpu());
+    *start = (struct user_thread_start){entry, stack - 8, arg};
+    struct thread *t = thread_create(p->name, user_thread, start, partition_pick_cpu());
     if (!t) {
         kfree(start);
         return -KEEL_ENOMEM;

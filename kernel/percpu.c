@@ -3,7 +3,6 @@
 #include "cpu.h"
 
 struct percpu *cpu_table[MAX_CPUS];
-unsigned cpu_count_online;
 
 static struct percpu boot_cpu_block __attribute__((aligned(4096)));
 extern char boot_stack_top[];

@@ -53,7 +53,6 @@ struct percpu {
 };
 
 extern struct percpu *cpu_table[MAX_CPUS];
-extern unsigned cpu_count_online;
 
 static inline struct percpu *this_cpu(void)
 {

@@ -108,17 +108,6 @@ static void prepare_slot(struct ap_slot *s)
     };
 }
 
-/* Waits until *flag is set or the uptime passes deadline_ns. */
-static bool wait_until(volatile const uint32_t *flag, uint64_t deadline_ns)
-{
-    while (!__atomic_load_n(flag, __ATOMIC_ACQUIRE)) {
-        if (uptime_ns() > deadline_ns)
-            return false;
-        cpu_relax();
-    }
-    return true;
-}
-
 static void start_batch(struct ap_slot *slots, unsigned n)
 {
     for (unsigned i = 0; i < n; i++)
@@ -141,7 +130,7 @@ static void finish_batch(struct ap_slot *slots, unsigned n)
     uint64_t deadline = uptime_ns() + AP_START_TIMEOUT_US * 1000ull;
     for (unsigned i = 0; i < n; i++) {
         struct percpu *p = slots[i].cpu;
-        if (!wait_until(&slots[i].params->started, deadline)) {
+        if (!wait_for_flag(&slots[i].params->started, deadline)) {
             /* A late answer must not run: the trampoline's APIC ID check stops it.
              * Its stack and block are kept, in case it is already on its way. */
             slots[i].params->apic_id = APIC_ID_INVALID;
@@ -156,7 +145,7 @@ static void finish_batch(struct ap_slot *slots, unsigned n)
     deadline = uptime_ns() + AP_ONLINE_TIMEOUT_US * 1000ull;
     for (unsigned i = 0; i < n; i++) {
         struct percpu *p = slots[i].cpu;
-        if (!p || wait_until((volatile const uint32_t *)&p->online_word, deadline))
+        if (!p || wait_for_flag((volatile const uint32_t *)&p->online_word, deadline))
             continue;
         cpu_table[p->index] = 0;
         pr_warn("smp: CPU %u (APIC ID %u) started but its timer never ticked; leaving it "
@@ -229,6 +218,5 @@ unsigned smp_verify_all_cpus(void)
         if (!smp_cross_call(i, report_in, (void *)&answered, false, AP_ONLINE_TIMEOUT_US))
             pr_warn("smp: CPU %u (APIC ID %u) did not answer a cross call", i, p->apic_id);
     }
-    cpu_count_online = answered;
     return answered;
 }

@@ -43,6 +43,13 @@ __attribute__((noreturn)) void cpu_idle_loop(void);
 /* Registers the cross-call vector and NMI handlers; before smp_boot_aps. */
 void crosscall_init(void);
 
+/* Runs fn(arg) on every online CPU, this one included (others by cross
+ * call, each waited for up to timeout_us); returns how many did not answer. */
+unsigned smp_run_everywhere(void (*fn)(void *), void *arg, uint64_t timeout_us);
+
+/* Spins until *flag is set or the uptime passes deadline_ns. */
+bool wait_for_flag(volatile const uint32_t *flag, uint64_t deadline_ns);
+
 /* Stops every other online CPU by NMI (the panic path). */
 void smp_stop_others(void);
 

@@ -19,37 +19,12 @@ struct enable_result {
 
 static struct enable_result results[MAX_CPUS];
 
+/* Enables the backend arg on the calling CPU and records how it went. */
 static void enable_on_this_cpu(void *arg)
 {
     const struct virt_ops *ops = arg;
     struct enable_result *r = &results[this_cpu()->index];
     r->status = ops->cpu_enable(r->reason);
-}
-
-/* Enables ops on every online CPU; returns the number of CPUs that failed and
- * leaves the first failure's reason in buf. */
-static unsigned enable_everywhere(const struct virt_ops *ops, char *buf)
-{
-    unsigned failed = 0;
-    struct percpu *me = this_cpu();
-    for (unsigned i = 0; i < MAX_CPUS; i++) {
-        struct percpu *p = cpu_table[i];
-        if (!p || !p->online_word)
-            continue;
-        results[i].status = -1;
-        fmt_snprintf(results[i].reason, VIRT_REASON_MAX, "CPU %u did not answer", i);
-        if (p == me)
-            enable_on_this_cpu((void *)ops);
-        else
-            smp_cross_call(i, enable_on_this_cpu, (void *)ops, false, ENABLE_TIMEOUT_US);
-        if (results[i].status != 0) {
-            if (!failed)
-                kstrlcpy(buf, results[i].reason, VIRT_REASON_MAX);
-            failed++;
-            pr_warn("virt: %s could not be enabled on CPU %u: %s", ops->name, i, results[i].reason);
-        }
-    }
-    return failed;
 }
 
 static void disable_on_this_cpu(void *arg)
@@ -59,20 +34,25 @@ static void disable_on_this_cpu(void *arg)
         ops->cpu_disable();
 }
 
-/* Graceful failure, not degraded operation: if one CPU could not enable the
- * extension, none keeps it on. */
-static void disable_everywhere(const struct virt_ops *ops)
+/* Enables ops on every online CPU; returns the number of CPUs that failed and
+ * leaves the first failure's reason in buf. */
+static unsigned enable_everywhere(const struct virt_ops *ops, char *buf)
 {
-    struct percpu *me = this_cpu();
     for (unsigned i = 0; i < MAX_CPUS; i++) {
-        struct percpu *p = cpu_table[i];
-        if (!p || !p->online_word)
-            continue;
-        if (p == me)
-            disable_on_this_cpu((void *)ops);
-        else
-            smp_cross_call(i, disable_on_this_cpu, (void *)ops, false, ENABLE_TIMEOUT_US);
+        results[i].status = -1;
+        fmt_snprintf(results[i].reason, VIRT_REASON_MAX, "CPU %u did not answer", i);
     }
+    smp_run_everywhere(enable_on_this_cpu, (void *)ops, ENABLE_TIMEOUT_US);
+    unsigned failed = 0;
+    for (unsigned i = 0; i < MAX_CPUS; i++) {
+        if (!cpu_table[i] || !cpu_table[i]->online_word || results[i].status == 0)
+            continue;
+        if (!failed)
+            kstrlcpy(buf, results[i].reason, VIRT_REASON_MAX);
+        failed++;
+        pr_warn("virt: %s could not be enabled on CPU %u: %s", ops->name, i, results[i].reason);
+    }
+    return failed;
 }
 
 void virt_init(void)
@@ -99,7 +79,9 @@ void virt_init(void)
     }
     char reason[VIRT_REASON_MAX];
     if (enable_everywhere(ops, reason)) {
-        disable_everywhere(ops);
+        /* Graceful failure, not degraded operation: if one CPU could not
+         * enable the extension, none keeps it on. */
+        smp_run_everywhere(disable_on_this_cpu, (void *)ops, ENABLE_TIMEOUT_US);
         pr_info("keel: virtualization: none: %s; Keel keeps running without guests", reason);
         return;
     }

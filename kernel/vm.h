@@ -22,7 +22,6 @@ enum vcpu_stop_reason {
     VCPU_STOP_UNHANDLED,      /* an exit the core cannot handle */
     VCPU_STOP_MMIO_UNDECODED, /* MMIO by an instruction outside the decoded forms */
     VCPU_STOP_USER_IO,        /* port I/O or MMIO for the VMM: see v->user_exit */
-    VCPU_STOP_STRING_IO,      /* string I/O to the VMM (not carried out yet) */
     VCPU_STOP_ABORTED,        /* should_stop said so (the VMM is gone) */
 };
 

@@ -155,7 +155,7 @@ static uint64_t string_units_left(struct vcpu *v, const struct vm_exit *e)
 static bool string_to_user(struct vcpu *v, const struct vm_exit *e, struct vcpu_stop *stop)
 {
     uint64_t cap = USER_STRING_BYTES / e->io.size;
-    uint64_t left = string_units_left(v, e);
+    uint64_t left = e->io.in ? string_units_left(v, e) : 0; /* an OUT is done at once */
     struct vcpu_user_exit *x = &v->user_exit;
     *x = (struct vcpu_user_exit){.kind = USER_EXIT_STRING,
                                  .port = e->io.port,
@@ -163,7 +163,7 @@ static bool string_to_user(struct vcpu *v, const struct vm_exit *e, struct vcpu_
                                  .in = e->io.in,
                                  .rep = e->io.rep,
                                  .insn_len = e->insn_len};
-    if (left == 0 || !e->io.in) {
+    if (left == 0) { /* an OUT, or a REP IN with nothing left to do */
         struct unit_buffer b = {x->string_data, cap, 0};
         struct vm_device_ops collect = {.pio = buffer_pio, .ctx = &b};
         string_io(v, &collect, e, cap);

@@ -55,16 +55,12 @@ bool vm_exit_slat_fault(struct vcpu *v, const struct vm_device_ops *dev, const s
     }
     struct guest_insn insn;
     vm_fetch_instruction(v, &insn);
-    struct keel_sregs s = insn.sregs;
-    struct keel_regs r = insn.regs;
-    const uint8_t *bytes = insn.bytes;
-    size_t n = insn.length;
-    bool long_mode = insn.long_mode;
+    struct keel_regs *r = &insn.regs;
     struct mmio_insn d;
-    if (mmio_decode(bytes, n, long_mode, s.cs.db, &d) < 0)
-        return stop_undecoded(stop, e, bytes, n);
+    if (mmio_decode(insn.bytes, insn.length, insn.long_mode, insn.sregs.cs.db, &d) < 0)
+        return stop_undecoded(stop, e, insn.bytes, insn.length);
 
-    uint64_t *reg = vm_mmio_register(&r, d.reg);
+    uint64_t *reg = vm_mmio_register(r, d.reg);
     uint64_t value = 0;
     bool claimed;
     if (!dev->mmio) {
@@ -93,10 +89,10 @@ bool vm_exit_slat_fault(struct vcpu *v, const struct vm_device_ops *dev, const s
     } else if (!v->stats.outside_memory++) {
         pr_debug("vm %s: vCPU %u touched 0x%llx outside guest memory (rip 0x%llx); reads give "
                  "all ones, writes are dropped",
-                 v->vm->name, v->id, (unsigned long long)e->slat.gpa, (unsigned long long)r.rip);
+                 v->vm->name, v->id, (unsigned long long)e->slat.gpa, (unsigned long long)r->rip);
     }
     v->stats.emulated_instructions++;
-    r.rip += d.length;
-    virt->set_regs(v, &r);
+    r->rip += d.length;
+    virt->set_regs(v, r);
     return false;
 }
