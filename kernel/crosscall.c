@@ -151,7 +151,7 @@ void cpu_idle_loop(void)
     for (;;) {
         irq_disable();
         void (*fn)(void *) = __atomic_load_n(&me->work.fn, __ATOMIC_ACQUIRE);
-        if (!fn && sched_has_runnable()) {
+        if (!fn && (sched_has_runnable() || sched_pull_work(true))) {
             irq_enable();
             schedule();
             continue;

@@ -19,6 +19,7 @@
 #include "physmem_reader.h"
 #include "partition.h"
 #include "printk.h"
+#include "sched/sched.h"
 #include "sched/thread.h"
 #include "syscall.h"
 #include "selftest.h"
@@ -133,6 +134,7 @@ void kernel_main(uint32_t magic, uint32_t info_phys)
     thread_adopt_idle();
     timer_start_on_this_cpu();
     crosscall_init();
+    sched_init();
     smp_boot_aps(mem.trampoline_phys, mem.trampoline_pages);
     unsigned online = smp_verify_all_cpus();
 

@@ -147,6 +147,7 @@ struct partition *partition_create(const struct boot_module *image, const char *
     /* RSP 16-byte aligned minus 8, as after a CALL (System V ABI 3.4.1). */
     *start = (struct user_thread_start){img.entry, info_va - 8, info_va};
     t->partition = p;
+    t->base_priority = SCHED_PRIO_DEVICE;
     p->live_threads = 1;
     sched_wake(t);
     return p;
@@ -218,13 +219,7 @@ void partition_thread_gone(struct partition *p)
 
 unsigned partition_pick_cpu(void)
 {
-    static unsigned next;
-    for (unsigned tries = 0; tries < MAX_CPUS; tries++) {
-        unsigned cpu = __atomic_fetch_add(&next, 1, __ATOMIC_RELAXED) % MAX_CPUS;
-        if (cpu_table[cpu] && cpu_table[cpu]->online_word)
-            return cpu;
-    }
-    return 0;
+    return sched_pick_cpu(0);
 }
 
 static bool user_address(uint64_t a)
@@ -247,6 +242,7 @@ int partition_add_thread(struct partition *p, uint64_t entry, uint64_t stack, ui
         return -KEEL_ENOMEM;
     }
     t->partition = p;
+    t->base_priority = SCHED_PRIO_DEVICE;
     uint64_t flags = spin_lock_irqsave(&p->lock);
     bool alive = p->state == PARTITION_RUNNING;
     if (alive)

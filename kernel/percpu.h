@@ -47,6 +47,7 @@ struct percpu {
     volatile uint32_t online_word; /* 1 once started and its timer ticks */
     struct cross_call call;
     struct cpu_work work;
+    struct thread *sched_prev; /* the thread switched away from, until sched_finish_switch */
     struct gdt gdt;
     struct tss tss;
     struct idt idt;

@@ -17,6 +17,7 @@
 /* Vectors the core uses for its own interrupts. */
 #define VEC_LAPIC_TIMER 0xef
 #define VEC_CROSS_CALL  0xf0
+#define VEC_KICK        0xf1 /* reschedule, or leave guest mode (sched_kick_cpu) */
 #define VEC_LAPIC_ERROR 0xfe
 #define VEC_SPURIOUS    0xff
 

@@ -23,6 +23,8 @@
 #define KEEL_HC_PARTITION_KILL   10 /* (handle) */
 #define KEEL_HC_PARTITION_WAIT   11 /* (handle, int64_t *status) -> 0 (blocks) */
 #define KEEL_HC_POWEROFF         12 /* (int status): root partition only */
+#define KEEL_HC_THREAD_AFFINITY  13 /* (uint64_t cpu_mask): the calling thread's CPUs; 0 = any */
+#define KEEL_HC_CPU_COUNT        14 /* () -> number of physical CPUs online */
 
 /* The /dev/kvm-shaped calls (names and semantics of Linux's ioctls). */
 #define KEEL_HC_CREATE_VM              32 /* () -> vm handle */
@@ -40,6 +42,8 @@
 #define KEEL_HC_SET_CPUID              44 /* (vcpu, const struct keel_cpuid *) */
 #define KEEL_HC_INTERRUPT              45 /* (vcpu, unsigned vector) */
 #define KEEL_HC_GET_STATS              46 /* (vcpu, struct keel_vcpu_stats *) */
+#define KEEL_HC_IRQ_LINE               47 /* (vm, const struct keel_irq_level *) */
+#define KEEL_HC_SIGNAL_MSI             48 /* (vm, const struct keel_msi *) -> 1 delivered, 0 blocked */
 
 /* Errors: negative results, errno-style. */
 #define KEEL_EPERM  1  /* the handle lacks the right, or the caller is not root */

@@ -21,6 +21,10 @@ struct keel_start_info {
     uint32_t module_count;          /* modules granted read-only: handles 1 .. module_count */
     char name[KEEL_NAME_MAX];       /* the partition's name, NUL-terminated */
     char args[KEEL_START_ARGS_MAX]; /* its argument string, NUL-terminated */
+    /* Time (the TSC runs at the same rate on every CPU; RDTSC works in ring 3). */
+    uint64_t tsc_khz;   /* TSC ticks per millisecond */
+    uint64_t boot_tsc;  /* the TSC when wallclock was read */
+    uint64_t wallclock; /* Unix seconds at boot_tsc, from the host's CMOS clock; 0: unknown */
 };
 
 #endif

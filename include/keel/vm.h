@@ -22,6 +22,7 @@
 #define KEEL_EXIT_INTR            10
 #define KEEL_EXIT_INTERNAL_ERROR  17
 #define KEEL_EXIT_SYSTEM_EVENT    24
+#define KEEL_EXIT_IOAPIC_EOI      26 /* split irqchip: the guest EOIed a level-triggered vector */
 
 #define KEEL_EXIT_IO_IN  0
 #define KEEL_EXIT_IO_OUT 1
@@ -78,8 +79,40 @@ struct keel_run {
             uint32_t ndata;
             uint64_t data[16];
         } system_event;
+        struct {
+            uint8_t vector;
+        } eoi; /* KEEL_EXIT_IOAPIC_EOI */
         char padding[256];
     };
+    uint64_t kvm_valid_regs; /* 288: unused by Keel */
+    uint64_t kvm_dirty_regs; /* 296: unused by Keel */
+    /* 304, Keel's own (kvm_run's sync-register area, which Keel has not):
+     * when non-zero, KEEL_HC_RUN returns with KEEL_EXIT_INTR once the TSC
+     * reaches this value, also while the guest waits in HLT. A VMM puts its
+     * next device timer event here. */
+    uint64_t exit_deadline_tsc;
+};
+
+/* KEEL_HC_IRQ_LINE (struct kvm_irq_level): the level of a local interrupt
+ * pin of every vCPU: irq 0 is LINT0, 1 is LINT1; the pin's LVT entry says
+ * what it delivers (fixed vector or NMI). */
+#define KEEL_IRQ_LINT0 0
+#define KEEL_IRQ_LINT1 1
+struct keel_irq_level {
+    uint32_t irq;
+    uint32_t level;
+};
+
+/* KEEL_HC_SIGNAL_MSI (struct kvm_msi): a message-signalled interrupt in the
+ * format of SDM Vol. 3A 11.11 (address 0xfeexxxxx with the destination,
+ * data with vector, delivery mode and trigger), routed by the core to the
+ * virtual local APICs it names. The VMM's IOAPIC sends its interrupts so. */
+struct keel_msi {
+    uint32_t address_lo;
+    uint32_t address_hi;
+    uint32_t data;
+    uint32_t flags; /* 0 */
+    uint8_t pad[16];
 };
 
 /* KEEL_HC_SET_USER_MEMORY_REGION (struct kvm_userspace_memory_region). */
@@ -171,10 +204,19 @@ struct keel_vcpu_stats {
     uint64_t exits, hlt, irq, irq_window, io, mmio, cpuid, msr, npf;
     uint64_t injected_interrupts, injected_exceptions, emulated_instructions;
     uint64_t exits_to_vmm;
+    uint64_t halts_blocked;    /* HLTs after which the vCPU's thread blocked */
+    uint64_t halt_wakeups;     /* ... and was woken */
+    uint64_t ipis_sent;        /* ICR / SELF_IPI writes */
+    uint64_t ipis_received;    /* interrupts from other vCPUs' local APICs */
+    uint64_t timer_interrupts; /* local APIC timer interrupts raised */
+    uint64_t injected_nmis;
+    uint64_t msis;             /* interrupts from KEEL_HC_SIGNAL_MSI accepted */
 };
 
 _Static_assert(__builtin_offsetof(struct keel_run, exit_reason) == 8, "kvm_run layout");
 _Static_assert(__builtin_offsetof(struct keel_run, io) == 32, "kvm_run layout");
+_Static_assert(__builtin_offsetof(struct keel_run, exit_deadline_tsc) == 304, "kvm_run layout");
+_Static_assert(sizeof(struct keel_msi) == 32, "kvm_msi layout");
 _Static_assert(sizeof(struct keel_regs) == 144, "kvm_regs layout");
 _Static_assert(sizeof(struct keel_fpu) == 416, "kvm_fpu layout");
 _Static_assert(sizeof(struct keel_cpuid_entry) == 40, "kvm_cpuid_entry2 layout");

@@ -1,4 +1,5 @@
-/* Local APIC timer tick. */
+/* Local APIC timer: the scheduler tick and the host timers (ktimer.c). The
+ * hardware is programmed for whichever comes first. */
 #include <stdbool.h>
 
 #include "apic/lapic.h"
@@ -6,6 +7,7 @@
 #include "cpu.h"
 #include "cpufeatures.h"
 #include "percpu.h"
+#include "sched/ktimer.h"
 #include "sched/sched.h"
 #include "printk.h"
 #include "time.h"
@@ -17,21 +19,48 @@
 static bool use_deadline;
 static uint64_t tsc_per_tick;
 static uint32_t lapic_per_tick;
+static uint64_t next_tick[MAX_CPUS]; /* TSC of each CPU's next tick */
 
-static void arm_next_tick(void)
+/* Programs this CPU's timer for TSC value when (interrupts off). */
+static void program(uint64_t when)
 {
-    if (use_deadline)
-        wrmsr(MSR_TSC_DEADLINE, rdtsc() + tsc_per_tick);
-    else
-        lapic_write(LAPIC_TIMER_INIT, lapic_per_tick);
+    if (use_deadline) {
+        wrmsr(MSR_TSC_DEADLINE, when);
+        return;
+    }
+    uint64_t now = rdtsc();
+    uint64_t delta = when > now ? when - now : 0;
+    if (delta > tsc_per_tick)
+        delta = tsc_per_tick;
+    /* delta <= tsc_per_tick and lapic_per_tick < 2^32: no overflow. */
+    uint64_t count = delta * lapic_per_tick / (tsc_per_tick ? tsc_per_tick : 1);
+    lapic_write(LAPIC_TIMER_INIT, count ? (uint32_t)count : 1);
+}
+
+void timer_reprogram(void)
+{
+    uint64_t flags = irq_save();
+    uint64_t tick = next_tick[this_cpu()->index];
+    uint64_t timer = ktimer_earliest();
+    program(timer < tick ? timer : tick);
+    irq_restore(flags);
 }
 
 static void timer_interrupt(struct trap_frame *f)
 {
     (void)f;
-    this_cpu()->ticks++;
-    sched_tick();
-    arm_next_tick();
+    struct percpu *me = this_cpu();
+    uint64_t now = rdtsc();
+    if (now >= next_tick[me->index]) {
+        me->ticks++;
+        next_tick[me->index] += tsc_per_tick;
+        if (next_tick[me->index] <= now) /* ticks were missed: do not catch up */
+            next_tick[me->index] = now + tsc_per_tick;
+        sched_tick();
+    }
+    uint64_t timer = ktimer_run_expired(now);
+    uint64_t tick = next_tick[me->index];
+    program(timer < tick ? timer : tick);
     lapic_eoi();
 }
 
@@ -78,5 +107,6 @@ void timer_start_on_this_cpu(void)
         lapic_write(LAPIC_TIMER_DIV, TIMER_DIVIDE_16);
         lapic_write(LAPIC_LVT_TIMER, LVT_TIMER_ONESHOT | VEC_LAPIC_TIMER);
     }
-    arm_next_tick();
+    next_tick[this_cpu()->index] = rdtsc() + tsc_per_tick;
+    timer_reprogram();
 }

@@ -8,4 +8,8 @@
 /* Calibrates (boot CPU, first call) and starts the tick on the calling CPU. */
 void timer_start_on_this_cpu(void);
 
+/* Programs this CPU's timer for the earlier of its next tick and its first
+ * host timer (after a ktimer was armed). */
+void timer_reprogram(void);
+
 #endif

@@ -1,123 +1,275 @@
-/* Per-CPU FIFO run queues; the current thread goes to the tail when it
- * yields. Queues are touched with local interrupts off and under their lock
- * (another CPU may wake a thread into them). */
+/*
+ * Picking, switching, blocking and waking (sched.h). A thread switched away
+ * from is put back in a queue only by sched_finish_switch, once its CPU
+ * runs on another stack: no other CPU can start it while its stack is in
+ * use, so migrating and waking need no further handshake.
+ */
 #include "apic/lapic.h"
 #include "cpu.h"
 #include "memory.h"
 #include "partition.h"
 #include "percpu.h"
 #include "sched/sched.h"
-#include "spinlock.h"
+#include "sched/sched_internal.h"
 #include "traps.h"
 
-struct run_queue {
-    struct spinlock lock;
-    struct thread *head, *tail;
-    struct thread *dead; /* ended threads whose stacks were in use until the switch */
-    volatile bool need_resched;
-};
-
-static struct run_queue queues[MAX_CPUS];
-
-static void enqueue(struct run_queue *q, struct thread *t)
+static int current_priority(unsigned cpu)
 {
-    t->next_in_queue = 0;
-    if (q->tail)
-        q->tail->next_in_queue = t;
-    else
-        q->head = t;
-    q->tail = t;
+    struct percpu *c = cpu_table[cpu];
+    if (!c || !c->current || c->current == c->idle)
+        return -1;
+    return (int)thread_priority(c->current);
 }
 
-static struct thread *dequeue(struct run_queue *q)
+void sched_kick_cpu(unsigned cpu)
 {
-    struct thread *t = q->head;
-    if (t) {
-        q->head = t->next_in_queue;
-        if (!q->head)
-            q->tail = 0;
+    struct percpu *target = cpu < MAX_CPUS ? cpu_table[cpu] : 0;
+    if (target && target != this_cpu())
+        lapic_send_ipi(target->apic_id, ICR_FIXED | VEC_KICK);
+}
+
+void sched_resched_cpu(unsigned cpu)
+{
+    sched_queues[cpu].need_resched = true;
+    sched_kick_cpu(cpu);
+}
+
+/* Locks the queue of the CPU t belongs to (t->cpu may change until then). */
+static struct run_queue *lock_queue_of(struct thread *t, unsigned *cpu)
+{
+    for (;;) {
+        unsigned c = __atomic_load_n(&t->cpu, __ATOMIC_ACQUIRE);
+        struct run_queue *q = &sched_queues[c];
+        spin_lock(&q->lock);
+        if (t->cpu == c) {
+            *cpu = c;
+            return q;
+        }
+        spin_unlock(&q->lock);
     }
-    return t;
+}
+
+/* Where a waking thread goes: its own CPU unless that one is busy and an
+ * allowed CPU idles (the thread is neither queued nor running). */
+static unsigned wake_target(const struct thread *t, unsigned cpu)
+{
+    if (!sched_queues[cpu].busy && !sched_queues[cpu].queued)
+        return cpu;
+    unsigned best = sched_pick_cpu(t->affinity);
+    return (sched_queues[best].busy || sched_queues[best].queued) ? cpu : best;
+}
+
+/* A woken thread preempts one of the same priority (it has slept, the
+ * other has run: wake-up preemption keeps timer-driven guests responsive
+ * beside CPU-bound ones); a thread put back after its slice only preempts
+ * a lower one. */
+static void enqueue_and_maybe_preempt(struct thread *t, unsigned cpu, bool woken)
+{
+    struct run_queue *q = &sched_queues[cpu];
+    spin_lock(&q->lock);
+    t->cpu = cpu;
+    rq_enqueue(q, t, false);
+    int mine = (int)thread_priority(t), theirs = current_priority(cpu);
+    bool preempt = woken ? mine >= theirs : mine > theirs;
+    if (preempt)
+        q->need_resched = true;
+    spin_unlock(&q->lock);
+    if (preempt)
+        sched_kick_cpu(cpu);
 }
 
 void sched_wake(struct thread *t)
 {
-    struct run_queue *q = &queues[t->cpu];
-    uint64_t flags = spin_lock_irqsave(&q->lock);
-    if (t->state == THREAD_BLOCKED || t->state == THREAD_RUNNABLE) {
-        bool queued = t->state == THREAD_RUNNABLE && t->next_in_queue;
+    uint64_t flags = irq_save();
+    unsigned cpu;
+    struct run_queue *q = lock_queue_of(t, &cpu);
+    bool place = false;
+    if (t->state == THREAD_BLOCKED) {
         t->state = THREAD_RUNNABLE;
-        if (!queued && q->tail != t && q->head != t)
-            enqueue(q, t);
+        place = !t->on_cpu; /* else sched_finish_switch queues it */
     }
-    spin_unlock_irqrestore(&q->lock, flags);
-    struct percpu *target = cpu_table[t->cpu];
-    if (target && target != this_cpu() && target->current == target->idle)
-        lapic_send_ipi(target->apic_id, ICR_FIXED | VEC_CROSS_CALL); /* wake its HLT */
+    spin_unlock(&q->lock);
+    if (place)
+        enqueue_and_maybe_preempt(t, wake_target(t, cpu), true);
+    irq_restore(flags);
 }
 
-/* Frees the threads that ended on this CPU: we run on another stack now. */
-static void reap_dead_threads(struct run_queue *q)
+void sched_finish_switch(void)
 {
-    spin_lock(&q->lock);
-    struct thread *dead = q->dead;
-    q->dead = 0;
-    spin_unlock(&q->lock);
-    while (dead) {
-        struct thread *next = dead->next_in_queue;
-        thread_free(dead);
-        dead = next;
+    struct percpu *me = this_cpu();
+    struct thread *prev = me->sched_prev;
+    me->sched_prev = 0;
+    if (!prev || prev == me->idle)
+        return;
+    if (prev->state == THREAD_DEAD) {
+        thread_free(prev); /* this CPU is off its stack now */
+        return;
     }
+    unsigned cpu;
+    struct run_queue *q = lock_queue_of(prev, &cpu);
+    prev->on_cpu = false;
+    bool requeue = prev->state == THREAD_RUNNABLE;
+    spin_unlock(&q->lock);
+    if (requeue)
+        enqueue_and_maybe_preempt(prev, cpu, false);
+}
+
+/* May prev keep (or get back) this CPU? */
+static bool can_stay(const struct percpu *me, const struct thread *prev)
+{
+    return prev != me->idle && (prev->state == THREAD_RUNNING || prev->state == THREAD_RUNNABLE) &&
+           (prev->affinity & (1ull << me->index));
 }
 
 void schedule(void)
 {
     uint64_t flags = irq_save();
     struct percpu *me = this_cpu();
-    struct run_queue *q = &queues[me->index];
+    struct run_queue *q = &sched_queues[me->index];
     struct thread *prev = me->current;
+    bool stay = can_stay(me, prev);
+    if (prev != me->idle && !stay && prev->state != THREAD_DEAD && prev->state != THREAD_BLOCKED)
+        prev->cpu = sched_pick_cpu(prev->affinity); /* its affinity left this CPU out */
     spin_lock(&q->lock);
     q->need_resched = false;
-    if (prev != me->idle && prev->state == THREAD_RUNNING) {
-        prev->state = THREAD_RUNNABLE;
-        enqueue(q, prev);
-    } else if (prev->state == THREAD_DEAD) {
-        prev->next_in_queue = q->dead; /* freed once we are off its stack */
-        q->dead = prev;
+    struct thread *next = rq_dequeue_highest(q);
+    if (stay && next && thread_priority(next) < thread_priority(prev)) {
+        rq_enqueue(q, next, true); /* outranked: prev goes on */
+        next = 0;
     }
-    struct thread *next = dequeue(q);
     if (!next)
-        next = me->idle;
-    spin_unlock(&q->lock);
-    if (next != prev) {
-        uint64_t root = next->partition ? next->partition->root : kernel_root;
-        if (root && read_cr3() != root)
-            write_cr3(root); /* the core's half is the same in every address space */
-        next->state = THREAD_RUNNING;
-        me->current = next;
-        me->kernel_rsp = next->kstack_top;
-        me->tss.rsp[0] = next->kstack_top;
-        switch_context(&prev->saved_rsp, next->saved_rsp);
-    } else if (next != me->idle) {
-        next->state = THREAD_RUNNING;
+        next = stay ? prev : me->idle;
+    q->slice_ticks = 0;
+    if (next == prev) {
+        if (prev != me->idle)
+            prev->state = THREAD_RUNNING;
+        spin_unlock(&q->lock);
+        irq_restore(flags);
+        return;
     }
-    reap_dead_threads(&queues[this_cpu()->index]);
+    if (prev->state == THREAD_RUNNING)
+        prev->state = THREAD_RUNNABLE;
+    next->state = THREAD_RUNNING;
+    next->on_cpu = true;
+    next->cpu = me->index;
+    q->busy = next != me->idle;
+    me->current = next;
+    spin_unlock(&q->lock);
+
+    uint64_t root = next->partition ? next->partition->root : kernel_root;
+    if (root && read_cr3() != root)
+        write_cr3(root); /* the core's half is the same in every address space */
+    me->kernel_rsp = next->kstack_top;
+    me->tss.rsp[0] = next->kstack_top;
+    me->sched_prev = prev;
+    switch_context(&prev->saved_rsp, next->saved_rsp);
+    sched_finish_switch();
+    irq_restore(flags);
+}
+
+void sched_block_unless(bool (*ready)(void *arg), void *arg)
+{
+    uint64_t flags = irq_save();
+    struct percpu *me = this_cpu();
+    struct thread *t = me->current;
+    struct run_queue *q = &sched_queues[me->index];
+    spin_lock(&q->lock);
+    bool go_on = ready(arg);
+    if (!go_on)
+        t->state = THREAD_BLOCKED;
+    spin_unlock(&q->lock);
+    if (!go_on)
+        schedule();
     irq_restore(flags);
 }
 
 void sched_tick(void)
 {
     struct percpu *me = this_cpu();
-    if (me->current && me->current != me->idle)
-        queues[me->index].need_resched = true;
+    struct run_queue *q = &sched_queues[me->index];
+    if (++q->balance_ticks >= SCHED_BALANCE_TICKS) {
+        q->balance_ticks = 0;
+        if (sched_pull_work(false))
+            q->need_resched = true;
+    }
+    if (!q->busy) {
+        if (q->queued)
+            q->need_resched = true;
+        return;
+    }
+    if (++q->slice_ticks >= SCHED_SLICE_TICKS) {
+        q->slice_ticks = 0;
+        if (rq_best_priority(q) >= (int)thread_priority(me->current))
+            q->need_resched = true; /* round robin within the priority */
+    }
 }
 
 bool sched_should_yield(void)
 {
-    return queues[this_cpu()->index].need_resched;
+    return sched_queues[this_cpu()->index].need_resched;
 }
 
 bool sched_has_runnable(void)
 {
-    return queues[this_cpu()->index].head != 0;
+    return sched_queues[this_cpu()->index].queued != 0;
+}
+
+void sched_set_in_guest(bool in_guest)
+{
+    struct percpu *me = this_cpu();
+    struct thread *t = me->current;
+    t->in_guest = in_guest;
+    if (in_guest && rq_best_priority(&sched_queues[me->index]) > (int)SCHED_PRIO_VCPU)
+        sched_queues[me->index].need_resched = true;
+}
+
+uint64_t sched_online_mask(void)
+{
+    uint64_t mask = 0;
+    for (unsigned c = 0; c < MAX_CPUS; c++) {
+        if (cpu_table[c] && cpu_table[c]->online_word)
+            mask |= 1ull << c;
+    }
+    return mask;
+}
+
+unsigned sched_pick_cpu(uint64_t mask)
+{
+    uint64_t online = sched_online_mask();
+    mask = mask ? mask & online : online;
+    unsigned best = this_cpu()->index, best_load = ~0u;
+    for (unsigned c = 0; c < MAX_CPUS; c++) {
+        if (!(mask & (1ull << c)))
+            continue;
+        unsigned load = sched_queues[c].queued + (sched_queues[c].busy ? 1 : 0);
+        if (load < best_load) {
+            best = c;
+            best_load = load;
+        }
+    }
+    return best;
+}
+
+int sched_set_affinity(uint64_t mask)
+{
+    uint64_t online = sched_online_mask();
+    mask = mask ? mask & online : online;
+    if (!mask)
+        return -1;
+    struct percpu *me = this_cpu();
+    me->current->affinity = mask;
+    if (!(mask & (1ull << me->index)))
+        schedule(); /* moves it to an allowed CPU */
+    return 0;
+}
+
+static void kick_interrupt(struct trap_frame *f)
+{
+    (void)f;
+    lapic_eoi(); /* the interrupt itself did the work: a guest exit or a wake from HLT */
+}
+
+void sched_init(void)
+{
+    interrupt_register(VEC_KICK, kick_interrupt);
 }

@@ -29,6 +29,8 @@ struct thread *thread_create(const char *name, void (*entry)(void *), void *arg,
     t->arg = arg;
     t->cpu = cpu;
     t->state = THREAD_BLOCKED; /* until sched_wake */
+    t->base_priority = SCHED_PRIO_KERNEL;
+    t->affinity = ~0ull;
     kstrlcpy(t->name, name, sizeof(t->name));
     /* At thread_main's entry RSP must be 8 mod 16 (System V ABI 3.2.2). */
     struct initial_frame *f = (struct initial_frame *)(stack_top - sizeof(*f) - 16);
@@ -40,6 +42,7 @@ struct thread *thread_create(const char *name, void (*entry)(void *), void *arg,
 /* Called from thread_start with interrupts off (schedule() switched here). */
 void thread_main(struct thread *t)
 {
+    sched_finish_switch();
     irq_enable();
     t->entry(t->arg);
     thread_exit(0);
@@ -72,6 +75,8 @@ void thread_adopt_idle(void)
     static struct thread boot_idle[MAX_CPUS];
     struct thread *t = &boot_idle[me->index];
     t->state = THREAD_RUNNING;
+    t->on_cpu = true;
+    t->affinity = 1ull << me->index;
     t->cpu = me->index;
     t->kstack_top = me->stack_top;
     kstrlcpy(t->name, "idle", sizeof(t->name));

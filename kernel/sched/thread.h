@@ -1,5 +1,6 @@
 /* Threads: the unit the scheduler runs (DESIGN.md section 7). A thread has
- * its own guarded kernel stack; a partition's threads also run in ring 3. */
+ * its own guarded kernel stack; a partition's threads also run in ring 3,
+ * and a thread inside KEEL_HC_RUN is a vCPU (it runs guest code). */
 #ifndef KEEL_SCHED_THREAD_H
 #define KEEL_SCHED_THREAD_H
 
@@ -8,13 +9,23 @@
 
 enum thread_state { THREAD_RUNNABLE, THREAD_RUNNING, THREAD_BLOCKED, THREAD_DEAD };
 
+/* Fixed priorities, higher runs first (DESIGN.md section 7): a partition's
+ * thread runs at SCHED_PRIO_DEVICE, except while it runs a vCPU, when it is
+ * at SCHED_PRIO_VCPU: device models run above the guests they serve. */
+enum sched_priority { SCHED_PRIO_VCPU = 0, SCHED_PRIO_DEVICE = 1, SCHED_PRIO_KERNEL = 2 };
+#define SCHED_PRIORITIES 3
+
 struct partition;
 
 struct thread {
     uint64_t saved_rsp; /* kernel context while switched out (switch_context) */
     uint64_t kstack_top;
     enum thread_state state;
-    unsigned cpu; /* the CPU whose run queue holds it */
+    unsigned cpu;  /* the CPU whose run queue holds it (or runs it) */
+    bool on_cpu;   /* a CPU runs on its stack (until the switch away is done) */
+    bool in_guest; /* running a vCPU: SCHED_PRIO_VCPU */
+    enum sched_priority base_priority;
+    uint64_t affinity; /* CPUs it may run on, a bit each; never 0 */
     struct thread *next_in_queue;
     struct partition *partition; /* NULL for a kernel thread */
     void (*entry)(void *arg);

@@ -126,6 +126,16 @@ long keel_poweroff(int status)
     return HC1(KEEL_HC_POWEROFF, status);
 }
 
+long keel_thread_affinity(uint64_t cpu_mask)
+{
+    return HC1(KEEL_HC_THREAD_AFFINITY, cpu_mask);
+}
+
+long keel_cpu_count(void)
+{
+    return HC1(KEEL_HC_CPU_COUNT, 0);
+}
+
 const char *keel_strerror(long err)
 {
     switch (err < 0 && err > -4096 ? -err : 0) {

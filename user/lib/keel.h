@@ -76,6 +76,11 @@ long keel_partition_kill(long handle);
 long keel_partition_wait(long handle, long *status);
 /* Powers the machine off (root partition only): returns only on failure. */
 long keel_poweroff(int status);
+/* Restricts the calling thread to the CPUs whose bits are set in cpu_mask
+ * (bit n: CPU n; 0: any CPU). It moves there at once. */
+long keel_thread_affinity(uint64_t cpu_mask);
+/* The number of physical CPUs Keel runs on. */
+long keel_cpu_count(void);
 
 /* "ENOENT", ... for a negative KEEL_E* result; "E?" for anything else. */
 const char *keel_strerror(long err);

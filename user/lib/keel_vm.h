@@ -22,8 +22,13 @@ long keel_get_regs(long vcpu, struct keel_regs *regs);
 long keel_set_regs(long vcpu, const struct keel_regs *regs);
 long keel_get_sregs(long vcpu, struct keel_sregs *sregs);
 long keel_set_sregs(long vcpu, const struct keel_sregs *sregs);
-/* KVM_INTERRUPT: queues an external interrupt (vector 32..255). */
+/* KVM_INTERRUPT (split irqchip): an ExtINT from the VMM's PIC with this
+ * vector (32..255), taken when the vCPU's local APIC accepts ExtINT. */
 long keel_interrupt(long vcpu, unsigned vector);
 long keel_get_stats(long vcpu, struct keel_vcpu_stats *stats);
+/* KVM_IRQ_LINE: the level of LINT0 (irq 0) or LINT1 (irq 1) of every vCPU. */
+long keel_irq_line(long vm, unsigned irq, unsigned level);
+/* KVM_SIGNAL_MSI: 1 when a local APIC took it, 0 when none did. */
+long keel_signal_msi(long vm, uint64_t address, uint32_t data);
 
 #endif

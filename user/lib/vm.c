@@ -55,3 +55,17 @@ long keel_get_stats(long vcpu, struct keel_vcpu_stats *stats)
 {
     return VM_HC2(KEEL_HC_GET_STATS, vcpu, stats);
 }
+
+long keel_irq_line(long vm, unsigned irq, unsigned level)
+{
+    struct keel_irq_level l = {.irq = irq, .level = level};
+    return VM_HC2(KEEL_HC_IRQ_LINE, vm, &l);
+}
+
+long keel_signal_msi(long vm, uint64_t address, uint32_t data)
+{
+    struct keel_msi m = {.address_lo = (uint32_t)address,
+                         .address_hi = (uint32_t)(address >> 32),
+                         .data = data};
+    return VM_HC2(KEEL_HC_SIGNAL_MSI, vm, &m);
+}
