@@ -8,7 +8,9 @@
  *    ones guest_fpu.c switches), OSXSAVE mirroring the guest's CR4, AVX2
  *    with AVX, AVX-512 with its three components; no XSAVES/XFD (leaf 0xd
  *    sub-leaf 1), since supervisor state is not switched.
- *  - x2APIC, TSC-deadline: there is no virtual local APIC yet.
+ *  - x2APIC and the TSC-deadline timer: always, whatever the host has,
+ *    since the virtual local APIC (kernel/apic/vlapic.c) emulates both;
+ *    APIC (leaf 1 EDX bit 9) likewise.
  *  - leaf 1 EBX[31:24] and leaf 0xB/0x1F EDX: the vCPU's own APIC ID.
  *  - leaf 1 ECX bit 31: hypervisor present; leaf 0x40000000: "KeelKeelKeel"
  *    and the highest hypervisor leaf (the convention KVM and Xen use).
@@ -26,6 +28,7 @@
 #define L1_ECX_OSXSAVE        (1u << 27)
 #define L1_ECX_AVX            (1u << 28)
 #define L1_ECX_HYPERVISOR     (1u << 31)
+#define L1_EDX_APIC           (1u << 9)
 #define L7_EBX_AVX2           (1u << 5)
 #define L7_EBX_AVX512_MASK    0xdc230000u /* F, DQ, IFMA, PF, ER, CD, BW, VL */
 #define L7_ECX_AVX512_MASK    0x00005842u /* VBMI, VBMI2, VNNI, BITALG, VPOPCNTDQ */
@@ -56,7 +59,8 @@ static void filter_leaf1(struct cpuid_regs *r, const struct cpuid_guest *g)
         if (g->xcr0_allowed & XCR0_AVX)
             r->ecx |= L1_ECX_AVX;
     }
-    r->ecx |= L1_ECX_HYPERVISOR;
+    r->ecx |= L1_ECX_HYPERVISOR | L1_ECX_X2APIC | L1_ECX_TSC_DEADLINE;
+    r->edx |= L1_EDX_APIC;
     r->ebx = (r->ebx & 0x00ffffffu) | (g->vcpu_id << LEAF1_APIC_ID_SHIFT);
 }
 

@@ -187,6 +187,8 @@ int64_t hypercall(struct partition *p, struct trap_frame *f)
     case KEEL_HC_PARTITION_CREATE:
     case KEEL_HC_PARTITION_KILL:
     case KEEL_HC_PARTITION_WAIT:
+    case KEEL_HC_THREAD_AFFINITY:
+    case KEEL_HC_CPU_COUNT:
         return hypercall_partition(p, f);
     default:
         return f->rax >= KEEL_HC_CREATE_VM ? hypercall_vm(p, f) : -KEEL_ENOSYS;

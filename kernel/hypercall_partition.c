@@ -115,9 +115,28 @@ static int64_t hc_partition_wait(struct partition *p, int64_t h, uint64_t status
     }
 }
 
+/* THREAD_AFFINITY: the calling thread's CPUs; bits of CPUs that are not
+ * online are dropped, and a mask with none left is refused. */
+static int64_t hc_thread_affinity(uint64_t mask)
+{
+    return sched_set_affinity(mask) == 0 ? 0 : -KEEL_EINVAL;
+}
+
+static int64_t hc_cpu_count(void)
+{
+    int64_t count = 0;
+    for (uint64_t mask = sched_online_mask(); mask; mask &= mask - 1)
+        count++; /* no POPCNT assumed: the core is built for any x86-64 */
+    return count;
+}
+
 int64_t hypercall_partition(struct partition *p, const struct trap_frame *f)
 {
     switch (f->rax) {
+    case KEEL_HC_THREAD_AFFINITY:
+        return hc_thread_affinity(f->rdi);
+    case KEEL_HC_CPU_COUNT:
+        return hc_cpu_count();
     case KEEL_HC_THREAD_CREATE:
         return partition_add_thread(p, f->rdi, f->rsi, f->rdx);
     case KEEL_HC_THREAD_EXIT:

@@ -20,10 +20,13 @@
 #include "virt.h"
 #include "vm.h"
 #include "vm_exit.h"
+#include "vm_lapic.h"
 
 #define VCPUS_PER_VM   64
 #define REGION_MAX     (64ull << 30) /* 64 GiB per slot */
 #define GPA_LIMIT      (1ull << 46)
+#define CR8_MAX        15
+#define CR8_TPR_SHIFT  4
 #define IO_DATA_OFFSET 0x800 /* where IN/OUT data lives in the run page */
 _Static_assert(IO_DATA_OFFSET >= sizeof(struct keel_run) &&
                    USER_STRING_BYTES <= PAGE_SIZE - IO_DATA_OFFSET,
@@ -33,6 +36,7 @@ struct user_vm {
     struct vm *vm;
     struct partition *owner;
     uint64_t vcpu_ids; /* bit per vCPU id in use */
+    uint64_t msis;     /* SIGNAL_MSI calls a LAPIC took */
 };
 
 struct user_vcpu {
@@ -167,12 +171,21 @@ static int64_t hc_sregs(struct partition *p, int64_t h, uint64_t ptr, bool set)
         return -KEEL_EBADF;
     if (uv->running)
         return -KEEL_EBUSY;
+    struct vlapic *a = &uv->vcpu->lapic;
     if (set) {
         if (!copy_from_user(p->root, &s, ptr, sizeof(s)))
             return -KEEL_EFAULT;
-        return virt->set_sregs(uv->vcpu, &s) == 0 ? 0 : -KEEL_EINVAL;
+        if (s.cr8 > CR8_MAX ||
+            (s.apic_base != vlapic_base_msr(a) && !vlapic_set_base_msr(a, s.apic_base)))
+            return -KEEL_EINVAL;
+        if (virt->set_sregs(uv->vcpu, &s) != 0)
+            return -KEEL_EINVAL;
+        vlapic_set_tpr(a, (uint8_t)(s.cr8 << CR8_TPR_SHIFT));
+        return 0;
     }
     virt->get_sregs(uv->vcpu, &s);
+    s.cr8 = vlapic_tpr(a) >> CR8_TPR_SHIFT; /* CR8 is the LAPIC's TPR[7:4] (SDM 10.8.6.1) */
+    s.apic_base = vlapic_base_msr(a);
     return copy_to_user(p->root, ptr, &s, sizeof(s)) ? 0 : -KEEL_EFAULT;
 }
 
@@ -260,6 +273,9 @@ static int64_t hc_set_cpuid(struct partition *p, int64_t h, uint64_t ptr)
     return 0;
 }
 
+/* INTERRUPT (KVM_INTERRUPT with a split irqchip): an ExtINT from the VMM's
+ * PIC, injected once the vCPU's LAPIC accepts ExtINT and the guest has
+ * interrupts on. */
 static int64_t hc_interrupt(struct partition *p, int64_t h, uint64_t vector)
 {
     struct user_vcpu *uv = vcpu_of(p, h, RIGHT_WRITE);
@@ -267,9 +283,51 @@ static int64_t hc_interrupt(struct partition *p, int64_t h, uint64_t vector)
         return -KEEL_EBADF;
     if (vector < 32 || vector > 255)
         return -KEEL_EINVAL;
-    __atomic_fetch_or(&uv->vcpu->pending_irqs[vector / 64], 1ull << (vector % 64),
-                      __ATOMIC_RELEASE);
+    vcpu_raise_interrupt(uv->vcpu, (uint8_t)vector);
+    vcpu_kick(uv->vcpu);
     return 0;
+}
+
+static struct user_vm *vm_of(struct partition *p, int64_t h)
+{
+    const struct handle *e = handle_lookup(p, h, HANDLE_VM, RIGHT_WRITE);
+    return e ? (struct user_vm *)e->object : 0;
+}
+
+/* IRQ_LINE: the level of LINT0 or LINT1 of every vCPU of the VM. */
+static int64_t hc_irq_line(struct partition *p, int64_t h, uint64_t ptr)
+{
+    struct user_vm *u = vm_of(p, h);
+    struct keel_irq_level l;
+    if (!u)
+        return -KEEL_EBADF;
+    if (!copy_from_user(p->root, &l, ptr, sizeof(l)))
+        return -KEEL_EFAULT;
+    if (l.irq > KEEL_IRQ_LINT1 || l.level > 1)
+        return -KEEL_EINVAL;
+    vm_irq_line(u->vm, l.irq, l.level);
+    return 0;
+}
+
+/* SIGNAL_MSI: routed to the LAPICs the address names (SDM Vol. 3A
+ * 11.11); 1 when one took it, 0 when none did (as KVM). */
+static int64_t hc_signal_msi(struct partition *p, int64_t h, uint64_t ptr)
+{
+    struct user_vm *u = vm_of(p, h);
+    struct keel_msi m;
+    if (!u)
+        return -KEEL_EBADF;
+    if (!copy_from_user(p->root, &m, ptr, sizeof(m)))
+        return -KEEL_EFAULT;
+    uint64_t address = ((uint64_t)m.address_hi << 32) | m.address_lo;
+    if (m.flags || address >> 32)
+        return -KEEL_EINVAL;
+    if (!vlapic_msi_to_irq(address, m.data, &(struct vlapic_irq){0}))
+        return -KEEL_EINVAL;
+    bool taken = vm_signal_msi(u->vm, address, m.data);
+    if (taken)
+        __atomic_fetch_add(&u->msis, 1, __ATOMIC_RELAXED);
+    return taken ? 1 : 0;
 }
 
 static int64_t hc_get_stats(struct partition *p, int64_t h, uint64_t ptr)
@@ -278,7 +336,15 @@ static int64_t hc_get_stats(struct partition *p, int64_t h, uint64_t ptr)
     if (!uv)
         return -KEEL_EBADF;
     const struct vcpu_stats *st = &uv->vcpu->stats;
+    const struct vlapic_counters *lc = vlapic_counters(&uv->vcpu->lapic);
     struct keel_vcpu_stats out = {
+        .halts_blocked = st->halts_blocked,
+        .halt_wakeups = st->halt_wakeups,
+        .ipis_sent = lc->ipis_sent,
+        .ipis_received = lc->ipis_received,
+        .timer_interrupts = lc->timer_interrupts,
+        .injected_nmis = st->injected_nmis,
+        .msis = uv->uvm->msis,
         .exits = st->exits,
         .hlt = st->hlt,
         .irq = st->irq,
@@ -333,6 +399,13 @@ static void describe_exit(struct user_vcpu *uv, const struct vcpu_stop *stop)
     case VCPU_STOP_HALTED:
         run->exit_reason = KEEL_EXIT_HLT;
         break;
+    case VCPU_STOP_DEADLINE:
+        run->exit_reason = KEEL_EXIT_INTR;
+        break;
+    case VCPU_STOP_EOI:
+        run->exit_reason = KEEL_EXIT_IOAPIC_EOI;
+        run->eoi.vector = (uint8_t)stop->code;
+        break;
     case VCPU_STOP_SHUTDOWN:
         run->exit_reason = KEEL_EXIT_SHUTDOWN;
         break;
@@ -377,9 +450,15 @@ static int64_t hc_run(struct partition *p, int64_t h)
     complete_previous_exit(uv);
     struct vm_device_ops ops = {.should_stop = owner_gone, .ctx = p};
     struct vcpu_stop stop;
-    vcpu_run_loop(uv->vcpu, &ops, &stop);
-    uv->vcpu->stats.exits_to_vmm++;
+    struct vcpu *v = uv->vcpu;
+    uint64_t deadline = uv->run->exit_deadline_tsc;
+    if (deadline != v->exit_deadline_tsc)
+        vcpu_set_exit_deadline(v, deadline);
+    vcpu_run_loop(v, &ops, &stop);
+    v->stats.exits_to_vmm++;
     describe_exit(uv, &stop);
+    uv->run->if_flag = virt->interrupt_allowed(v);
+    uv->run->apic_base = vlapic_base_msr(&v->lapic);
     __atomic_store_n(&uv->running, 0, __ATOMIC_RELEASE);
     return 0;
 }
@@ -395,6 +474,10 @@ int64_t hypercall_vm(struct partition *p, const struct trap_frame *f)
         return hc_create_vcpu(p, (int64_t)f->rdi, f->rsi, f->rdx);
     case KEEL_HC_RUN:
         return hc_run(p, (int64_t)f->rdi);
+    case KEEL_HC_IRQ_LINE:
+        return hc_irq_line(p, (int64_t)f->rdi, f->rsi);
+    case KEEL_HC_SIGNAL_MSI:
+        return hc_signal_msi(p, (int64_t)f->rdi, f->rsi);
     case KEEL_HC_GET_REGS:
     case KEEL_HC_SET_REGS:
         return hc_regs(p, (int64_t)f->rdi, f->rsi, f->rax == KEEL_HC_SET_REGS);
@@ -427,6 +510,15 @@ bool hypercall_vm_memory_in_use(struct partition *p, uint64_t va, uint64_t size)
             return true;
     }
     return false;
+}
+
+void partition_kick_vcpus(struct partition *p)
+{
+    for (unsigned h = 1; h < PARTITION_HANDLES; h++) {
+        struct handle *e = &p->handles[h];
+        if (e->kind == HANDLE_VCPU)
+            vcpu_kick(((struct user_vcpu *)e->object)->vcpu);
+    }
 }
 
 void partition_release_vms(struct partition *p)

@@ -20,6 +20,7 @@
 #include "partition.h"
 #include "printk.h"
 #include "sched/sched.h"
+#include "wallclock.h"
 #include "sched/thread.h"
 #include "syscall.h"
 #include "selftest.h"
@@ -130,6 +131,7 @@ void kernel_main(uint32_t magic, uint32_t info_phys)
     lapic_init_boot_cpu();
     ioapic_init();
     time_init();
+    wallclock_init();
     syscall_enable_on_this_cpu();
     thread_adopt_idle();
     timer_start_on_this_cpu();

@@ -15,6 +15,8 @@
 #include "pmm.h"
 #include "printk.h"
 #include "sched/sched.h"
+#include "time.h"
+#include "wallclock.h"
 #include "user_memory.h"
 
 #define WHY_MAX       128
@@ -81,7 +83,11 @@ static const char *prepare_stack(struct partition *p, const char *args, unsigned
     uint64_t base = KEEL_USER_STACK_TOP - KEEL_USER_STACK_SIZE;
     if (user_map_fresh(p->root, base, KEEL_USER_STACK_SIZE, true, false) < 0)
         return "out of memory for its stack";
-    struct keel_start_info info = {.magic = KEEL_START_MAGIC, .module_count = grants};
+    struct keel_start_info info = {.magic = KEEL_START_MAGIC,
+                                   .module_count = grants,
+                                   .tsc_khz = tsc_hz / 1000,
+                                   .boot_tsc = wallclock_tsc ? wallclock_tsc : tsc_at_boot,
+                                   .wallclock = wallclock_seconds};
     kstrlcpy(info.name, p->name, sizeof(info.name));
     kstrlcpy(info.args, args ? args : "", sizeof(info.args));
     *info_va = (KEEL_USER_STACK_TOP - sizeof(info)) & ~0xfull;
@@ -197,6 +203,8 @@ void partition_kill(struct partition *p, int status, const char *reason)
     spin_unlock_irqrestore(&p->lock, flags);
     if (first && reason)
         pr_warn("partition %s killed: %s", p->name, reason);
+    if (first)
+        partition_kick_vcpus(p);
 }
 
 void partition_thread_gone(struct partition *p)

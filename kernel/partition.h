@@ -83,5 +83,7 @@ int64_t handle_new(struct partition *p, enum handle_kind kind, uint32_t rights, 
 
 /* Destroys the VMs and vCPUs p's handles hold (its VMM is ending). */
 void partition_release_vms(struct partition *p);
+/* Wakes p's vCPUs that wait in HLT, so that their threads see p's end. */
+void partition_kick_vcpus(struct partition *p);
 
 #endif

@@ -12,10 +12,14 @@
 
 #include <keel/vm.h>
 
+#include "apic/vlapic.h"
 #include "ept/slat.h"
 #include "mmio_decode.h"
+#include "sched/ktimer.h"
+#include "spinlock.h"
 
 #define VM_MAX_SLOTS 8
+#define VM_MAX_VCPUS 64
 
 /* General-purpose registers as saved by the backends' entry/exit assembly;
  * the order is fixed (the assembly uses offsetof-derived constants, see
@@ -95,6 +99,7 @@ struct vcpu_stats {
     uint64_t ram_mapped;     /* faults that mapped guest RAM on first touch */
     uint64_t exits_to_vmm;   /* KEEL_HC_RUN returns to the ring-3 VMM */
     uint64_t injected_interrupts, injected_exceptions, emulated_instructions;
+    uint64_t halts_blocked, halt_wakeups, injected_nmis, msis;
 };
 
 /* An exit handed to the VMM in ring 3, completed by its next KEEL_RUN. */
@@ -123,13 +128,26 @@ struct memslot {
     bool owns_memory; /* false for an alias or the VMM's memory */
 };
 
+struct vcpu;
+
 struct vm {
     struct slat slat;
     struct memslot slots[VM_MAX_SLOTS];
+    /* The vCPUs, densely (routing walks apics[0 .. vcpu_count-1]); added
+     * under vcpus_lock, removed only when the VM goes. */
+    struct spinlock vcpus_lock;
+    unsigned vcpu_count;
+    struct vcpu *vcpus[VM_MAX_VCPUS];
+    struct vlapic *apics[VM_MAX_VCPUS];
     uint32_t asid; /* VPID or ASID, 0 when the CPU has none */
     unsigned id;
     char name[32];
 };
+
+/* Multiprocessor state (SDM Vol. 3A 9.4): an AP waits for a start-up IPI. */
+enum vcpu_mp_state { VCPU_MP_RUNNABLE, VCPU_MP_WAIT_SIPI };
+
+struct thread;
 
 struct vcpu {
     struct guest_gprs gprs; /* first: the entry/exit assembly addresses it at offset 0 */
@@ -149,6 +167,17 @@ struct vcpu {
     bool has_pending_event;
     struct vcpu_event pending_event;
     struct vcpu_stats stats;
+
+    /* The local APIC (kernel/apic/vlapic.c) and what drives it (vm_lapic.c). */
+    struct vlapic lapic;
+    struct vlapic_env lapic_env;
+    struct ktimer lapic_timer;      /* fires at the LAPIC timer's deadline */
+    uint64_t lapic_deadline_tsc;    /* UINT64_MAX: not armed */
+    struct ktimer exit_timer;       /* fires at the VMM's exit deadline */
+    uint64_t exit_deadline_tsc;     /* 0: none */
+    struct thread *volatile thread; /* the thread running it (in KEEL_HC_RUN), or NULL */
+    enum vcpu_mp_state mp_state;
+    uint64_t eoi_exits[4]; /* level-triggered vectors EOIed, for the VMM's IOAPIC */
 };
 
 #endif

@@ -1,5 +1,6 @@
 /* VM and vCPU objects: memory slots, the second-level table, backend state. */
 #include "vm.h"
+#include "vm_lapic.h"
 #include "guest_fpu.h"
 #include "heap.h"
 #include "kstring.h"
@@ -235,6 +236,11 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned id)
         kfree(v);
         return 0;
     }
+    vm_lapic_init(v);
+    if (vm_add_vcpu(vm, v) < 0) {
+        vcpu_destroy(v);
+        return 0;
+    }
     return v;
 }
 
@@ -242,6 +248,8 @@ void vcpu_destroy(struct vcpu *v)
 {
     if (!v)
         return;
+    vm_remove_vcpu(v->vm, v);
+    vm_lapic_destroy(v);
     virt->vcpu_destroy(v);
     guest_fpu_destroy(v);
     kfree(v->cpuid_entries);

@@ -23,6 +23,8 @@ enum vcpu_stop_reason {
     VCPU_STOP_MMIO_UNDECODED, /* MMIO by an instruction outside the decoded forms */
     VCPU_STOP_USER_IO,        /* port I/O or MMIO for the VMM: see v->user_exit */
     VCPU_STOP_ABORTED,        /* should_stop said so (the VMM is gone) */
+    VCPU_STOP_DEADLINE,       /* the VMM's exit deadline passed */
+    VCPU_STOP_EOI,            /* the guest EOIed a level-triggered vector (code) */
 };
 
 struct vcpu_stop {
@@ -95,6 +97,12 @@ void vcpu_complete_user_exit(struct vcpu *v, uint64_t value, const uint8_t *data
 /* Called by device handlers during the run loop. */
 void vcpu_request_stop(struct vcpu *v, uint64_t code);
 void vcpu_queue_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error_code);
+/* An ExtINT (the PIC's interrupt) for v: taken when its LAPIC accepts ExtINT. */
 void vcpu_raise_interrupt(struct vcpu *v, uint8_t vector);
+
+/* vcpu_reset.c: the register state after INIT (SDM Vol. 3A 10.1.1, table
+ * 10-1), and an AP's start at a start-up IPI's vector. */
+void vcpu_reset_for_init(struct vcpu *v);
+void vcpu_start_at_sipi(struct vcpu *v, uint8_t vector);
 
 #endif

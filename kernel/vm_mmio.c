@@ -7,6 +7,7 @@
  * stops the vCPU with the instruction bytes rather than guessing.
  */
 #include "kstring.h"
+#include "layout.h"
 #include "mmio_decode.h"
 #include "printk.h"
 #include "virt.h"
@@ -37,6 +38,28 @@ static bool stop_undecoded(struct vcpu_stop *stop, const struct vm_exit *e, cons
     return true;
 }
 
+/* The xAPIC page (SDM Vol. 3A 11.4.1) is emulated in the core: no exit
+ * to the VMM. Accesses the LAPIC refuses read as zeros. */
+static bool lapic_access(struct vcpu *v, const struct vm_exit *e, struct guest_insn *insn,
+                         const struct mmio_insn *d, uint64_t *reg)
+{
+    uint32_t offset = (uint32_t)(e->slat.gpa & (PAGE_SIZE - 1));
+    if (d->write) {
+        uint64_t value = d->src == MMIO_SRC_IMM ? d->imm : mmio_store_value(d, *reg);
+        vlapic_mmio_write(&v->lapic, offset, d->size, value);
+    } else {
+        uint64_t value = 0;
+        if (!vlapic_mmio_read(&v->lapic, offset, d->size, &value))
+            value = 0;
+        *reg = mmio_merge_load(d, *reg, value);
+    }
+    v->stats.mmio++;
+    v->stats.emulated_instructions++;
+    insn->regs.rip += d->length;
+    virt->set_regs(v, &insn->regs);
+    return false;
+}
+
 bool vm_exit_slat_fault(struct vcpu *v, const struct vm_device_ops *dev, const struct vm_exit *e,
                         struct vcpu_stop *stop)
 {
@@ -63,6 +86,8 @@ bool vm_exit_slat_fault(struct vcpu *v, const struct vm_device_ops *dev, const s
     uint64_t *reg = vm_mmio_register(r, d.reg);
     uint64_t value = 0;
     bool claimed;
+    if (vlapic_in_xapic_page(&v->lapic, e->slat.gpa))
+        return lapic_access(v, e, &insn, &d, reg);
     if (!dev->mmio) {
         v->user_exit = (struct vcpu_user_exit){
             .kind = USER_EXIT_MMIO,

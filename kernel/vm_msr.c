@@ -2,7 +2,9 @@
  * RDMSR/WRMSR emulation (issue 3): a documented safe set, every other MSR
  * injects #GP(0) as a CPU does for an MSR it does not implement.
  *   0x10  IA32_TSC            read: the host TSC; writes ignored
- *   0x1b  IA32_APIC_BASE      read: 0xfee00000, enabled, BSP bit for vCPU 0; writes ignored
+ *   0x1b  IA32_APIC_BASE      the virtual LAPIC's base, enable and x2APIC bits (vlapic.c)
+ *   0x6e0 IA32_TSC_DEADLINE   the LAPIC timer's TSC deadline (vlapic.c)
+ *   0x800-0x8ff               x2APIC registers, in x2APIC mode (vlapic.c)
  *   0x8b  IA32_BIOS_SIGN_ID   read 0; writes ignored (microcode update probes)
  *   0xfe  IA32_MTRRCAP        read 0 (no variable or fixed MTRRs)
  *   0x1a0 IA32_MISC_ENABLE    read: fast strings (bit 0); writes ignored
@@ -27,14 +29,14 @@
 #define MSR_FS_BASE_IDX   0xc0000100u
 #define MSR_GS_BASE_IDX   0xc0000101u
 
-#define APIC_DEFAULT_BASE   0xfee00000ull
-#define APIC_BASE_BSP       (1ull << 8)
-#define APIC_BASE_ENABLED   (1ull << 11)
-#define MISC_FAST_STRINGS   1ull
-#define MTRR_ENABLED_WB     0xc06ull                                   /* E, FE, type 6 */
-#define EFER_GUEST_WRITABLE ((1ull << 0) | (1ull << 8) | (1ull << 11)) /* SCE, LME, NXE */
-#define EFER_LMA_BIT        (1ull << 10)
-#define VEC_GP              13
+#define MSR_TSC_DEADLINE_IDX 0x6e0
+#define MSR_X2APIC_FIRST     0x800 /* SDM Vol. 3A 11.12.1.2 */
+#define MSR_X2APIC_LAST      0x8ff
+#define MISC_FAST_STRINGS    1ull
+#define MTRR_ENABLED_WB      0xc06ull                                   /* E, FE, type 6 */
+#define EFER_GUEST_WRITABLE  ((1ull << 0) | (1ull << 8) | (1ull << 11)) /* SCE, LME, NXE */
+#define EFER_LMA_BIT         (1ull << 10)
+#define VEC_GP               13
 
 static bool canonical(uint64_t a)
 {
@@ -50,7 +52,7 @@ bool vm_msr_read(struct vcpu *v, uint32_t index, uint64_t *value)
         *value = rdtsc();
         return true;
     case MSR_APIC_BASE_IDX:
-        *value = APIC_DEFAULT_BASE | APIC_BASE_ENABLED | (v->id == 0 ? APIC_BASE_BSP : 0);
+        *value = vlapic_base_msr(&v->lapic);
         return true;
     case MSR_BIOS_SIGN_ID:
     case MSR_MTRRCAP:
@@ -72,7 +74,9 @@ bool vm_msr_read(struct vcpu *v, uint32_t index, uint64_t *value)
         *value = index == MSR_EFER_IDX ? s.efer : index == MSR_FS_BASE_IDX ? s.fs.base : s.gs.base;
         return true;
     default:
-        return false;
+        return (index == MSR_TSC_DEADLINE_IDX ||
+                (index >= MSR_X2APIC_FIRST && index <= MSR_X2APIC_LAST)) &&
+               vlapic_msr_read(&v->lapic, index, value);
     }
 }
 
@@ -98,8 +102,9 @@ static bool write_sregs_msr(struct vcpu *v, uint32_t index, uint64_t value)
 bool vm_msr_write(struct vcpu *v, uint32_t index, uint64_t value)
 {
     switch (index) {
-    case MSR_TSC:
     case MSR_APIC_BASE_IDX:
+        return vlapic_set_base_msr(&v->lapic, value);
+    case MSR_TSC:
     case MSR_BIOS_SIGN_ID:
     case MSR_MISC_ENABLE:
     case MSR_MTRR_DEF_TYPE:
@@ -112,7 +117,9 @@ bool vm_msr_write(struct vcpu *v, uint32_t index, uint64_t value)
     case MSR_GS_BASE_IDX:
         return write_sregs_msr(v, index, value);
     default:
-        return false;
+        return (index == MSR_TSC_DEADLINE_IDX ||
+                (index >= MSR_X2APIC_FIRST && index <= MSR_X2APIC_LAST)) &&
+               vlapic_msr_write(&v->lapic, index, value);
     }
 }
 

@@ -9,13 +9,16 @@
 #include "kstring.h"
 #include "layout.h"
 #include "sched/sched.h"
+#include "sched/thread.h"
 #include "virt.h"
+#include "vm_lapic.h"
 #include "vm.h"
 #include "vm_exit.h"
 
 #define VEC_UD          6
 #define VEC_GP          13
 #define VEC_PF          14
+#define VEC_NMI_GUEST   2
 #define CR4_OSXSAVE_BIT (1ull << 18)
 
 void vcpu_request_stop(struct vcpu *v, uint64_t code)
@@ -36,23 +39,38 @@ void vcpu_queue_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32
 
 void vcpu_raise_interrupt(struct vcpu *v, uint8_t vector)
 {
-    v->pending_irqs[vector / 64] |= 1ull << (vector % 64);
+    __atomic_fetch_or(&v->pending_irqs[vector / 64], 1ull << (vector % 64), __ATOMIC_RELEASE);
 }
 
-static int highest_pending_irq(const struct vcpu *v)
+/* An ExtINT from the VMM's PIC (KEEL_HC_INTERRUPT), when the local APIC
+ * takes ExtINT (globally disabled, or LINT0 in ExtINT mode); else -1. */
+static int pending_extint(const struct vcpu *v)
 {
+    if (!vlapic_accepts_extint(&v->lapic))
+        return -1;
     for (int w = 3; w >= 0; w--) {
-        if (v->pending_irqs[w])
-            return w * 64 + 63 - __builtin_clzll(v->pending_irqs[w]);
+        uint64_t bits = __atomic_load_n(&v->pending_irqs[w], __ATOMIC_ACQUIRE);
+        if (bits)
+            return w * 64 + 63 - __builtin_clzll(bits);
     }
     return -1;
 }
 
-/* Injects the highest pending external interrupt when the guest can take it,
- * else asks for an interrupt-window exit. */
+/* NMIs first, then the PIC's ExtINT, then the highest vector the LAPIC's
+ * priority rules let through (SDM Vol. 3A 11.8.3); when the guest cannot
+ * take an interrupt now, an interrupt-window exit is asked for. NMIs are
+ * injected at the next entry without tracking the guest's NMI blocking
+ * (Keel's own devices raise none; see docs/virtualization.md). */
 static void deliver_interrupts(struct vcpu *v)
 {
-    int vector = highest_pending_irq(v);
+    if (!v->has_pending_event && vlapic_take_nmi(&v->lapic)) {
+        v->pending_event = (struct vcpu_event){.type = EVENT_NMI, .vector = VEC_NMI_GUEST};
+        v->has_pending_event = true;
+        v->halted = false;
+        v->stats.injected_nmis++;
+    }
+    int extint = pending_extint(v);
+    int vector = extint >= 0 ? extint : vlapic_pending_vector(&v->lapic);
     if (vector < 0 || v->has_pending_event) {
         virt->request_interrupt_window(v, vector >= 0);
         return;
@@ -61,7 +79,11 @@ static void deliver_interrupts(struct vcpu *v)
         virt->request_interrupt_window(v, true);
         return;
     }
-    v->pending_irqs[vector / 64] &= ~(1ull << (vector % 64));
+    if (extint >= 0)
+        __atomic_fetch_and(&v->pending_irqs[vector / 64], ~(1ull << (vector % 64)),
+                           __ATOMIC_ACQ_REL);
+    else
+        vlapic_ack(&v->lapic, (uint8_t)vector);
     v->pending_event = (struct vcpu_event){.type = EVENT_EXTERNAL, .vector = (uint8_t)vector};
     v->has_pending_event = true;
     v->halted = false;
@@ -165,27 +187,120 @@ static bool handle_exit(struct vcpu *v, const struct vm_device_ops *dev, struct 
     }
 }
 
+static bool deadline_passed(const struct vcpu *v)
+{
+    return v->exit_deadline_tsc && rdtsc() >= v->exit_deadline_tsc;
+}
+
+/* Why a run must end before the next entry, or VCPU_STOP_NONE. */
+static bool must_stop(struct vcpu *v, const struct vm_device_ops *dev, struct vcpu_stop *stop)
+{
+    uint8_t vector;
+    if (v->stop_requested) {
+        stop->reason = VCPU_STOP_DEVICE;
+        stop->code = v->stop_code;
+    } else if (dev->should_stop && dev->should_stop(dev->ctx)) {
+        stop->reason = VCPU_STOP_ABORTED;
+    } else if (vcpu_take_eoi_exit(v, &vector)) {
+        stop->reason = VCPU_STOP_EOI;
+        stop->code = vector;
+    } else if (deadline_passed(v)) {
+        stop->reason = VCPU_STOP_DEADLINE;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+struct wait_ctx {
+    struct vcpu *v;
+    const struct vm_device_ops *dev;
+    bool wake_on_interrupt; /* RFLAGS.IF was set at the HLT */
+};
+
+/* Evaluated under the run-queue lock (sched_block_unless): what ends a
+ * wait in HLT or for a start-up IPI. Reads only, no VMCS access. */
+static bool wait_over(void *arg)
+{
+    const struct wait_ctx *w = arg;
+    struct vcpu *v = w->v;
+    if (v->stop_requested || (w->dev->should_stop && w->dev->should_stop(w->dev->ctx)) ||
+        deadline_passed(v) || rdtsc() >= v->lapic_deadline_tsc)
+        return true;
+    const struct vlapic *a = &v->lapic;
+    bool init_or_sipi = __atomic_load_n(&a->init_pending, __ATOMIC_ACQUIRE) ||
+                        __atomic_load_n(&a->sipi_pending, __ATOMIC_ACQUIRE);
+    if (v->mp_state == VCPU_MP_WAIT_SIPI)
+        return init_or_sipi;
+    if (init_or_sipi || __atomic_load_n(&a->nmi_pending, __ATOMIC_ACQUIRE))
+        return true;
+    return w->wake_on_interrupt && (vlapic_pending_vector(a) >= 0 || pending_extint(v) >= 0);
+}
+
+/* Blocks until wait_over: the vCPU costs no CPU meanwhile. */
+static void block(struct vcpu *v, const struct vm_device_ops *dev, bool wake_on_interrupt)
+{
+    struct wait_ctx w = {v, dev, wake_on_interrupt};
+    bool in_hlt = v->mp_state == VCPU_MP_RUNNABLE;
+    if (in_hlt)
+        v->stats.halts_blocked++;
+    sched_block_unless(wait_over, &w);
+    if (in_hlt)
+        v->stats.halt_wakeups++;
+}
+
+/* A halted vCPU that nothing could ever wake: the only vCPU of its VM,
+ * with interrupts off, or with nothing armed that could interrupt it. */
+static bool halted_for_good(struct vcpu *v, bool wake_on_interrupt)
+{
+    if (v->vm->vcpu_count > 1 || v->exit_deadline_tsc)
+        return false;
+    return !wake_on_interrupt || v->lapic_deadline_tsc == UINT64_MAX;
+}
+
+/* INIT and start-up IPIs (SDM Vol. 3A 9.4.4): INIT resets the vCPU (an AP
+ * then waits for a start-up IPI, the BSP restarts as KVM's does); a SIPI
+ * starts a waiting AP in real mode at CS = vector << 8, IP 0. Returns true
+ * when the vCPU has nothing to run yet. */
+static bool handle_init_sipi(struct vcpu *v)
+{
+    if (vlapic_take_init(&v->lapic)) {
+        vcpu_reset_for_init(v);
+        v->mp_state = v->id == 0 ? VCPU_MP_RUNNABLE : VCPU_MP_WAIT_SIPI;
+    }
+    int sipi = vlapic_take_sipi(&v->lapic);
+    if (sipi >= 0 && v->mp_state == VCPU_MP_WAIT_SIPI) {
+        vcpu_start_at_sipi(v, (uint8_t)sipi);
+        v->mp_state = VCPU_MP_RUNNABLE;
+    }
+    return v->mp_state == VCPU_MP_WAIT_SIPI;
+}
+
 void vcpu_run_loop(struct vcpu *v, const struct vm_device_ops *dev, struct vcpu_stop *stop)
 {
     memset(stop, 0, sizeof(*stop));
     struct vm_exit exit;
+    v->thread = thread_current();
+    sched_set_in_guest(true);
     for (;;) {
-        if (v->stop_requested) {
-            stop->reason = VCPU_STOP_DEVICE;
-            stop->code = v->stop_code;
-            return;
-        }
-        if (dev->should_stop && dev->should_stop(dev->ctx)) {
-            stop->reason = VCPU_STOP_ABORTED;
-            return;
-        }
+        if (must_stop(v, dev, stop))
+            break;
         if (sched_should_yield())
             schedule(); /* a vCPU thread shares its CPU like any other */
+        if (handle_init_sipi(v)) {
+            block(v, dev, false);
+            continue;
+        }
+        vlapic_timer_poll(&v->lapic);
         deliver_interrupts(v);
         if (v->halted && !v->has_pending_event) {
-            /* Nothing can wake it: no timers or virtual LAPIC yet. */
-            stop->reason = VCPU_STOP_HALTED;
-            return;
+            bool wake_on_interrupt = virt->interrupt_allowed(v);
+            if (halted_for_good(v, wake_on_interrupt)) {
+                stop->reason = VCPU_STOP_HALTED;
+                break;
+            }
+            block(v, dev, wake_on_interrupt);
+            continue;
         }
         uint64_t flags = irq_save();
         guest_fpu_load(v);
@@ -193,6 +308,8 @@ void vcpu_run_loop(struct vcpu *v, const struct vm_device_ops *dev, struct vcpu_
         irq_restore(flags);
         v->stats.exits++;
         if (handle_exit(v, dev, &exit, stop))
-            return;
+            break;
     }
+    sched_set_in_guest(false);
+    v->thread = 0;
 }

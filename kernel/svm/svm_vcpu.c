@@ -13,19 +13,20 @@
 #include "svm/vmcb.h"
 #include "vcpu_regs.h"
 
-#define IOPM_ORDER   2 /* 12 KiB used (APM 15.10.1) */
-#define MSRPM_ORDER  1 /* 8 KiB (APM 15.11) */
-#define RESET_RFLAGS 0x2ull
-#define RESET_CR0    0x60000010ull /* CD, NW, ET */
-#define RESET_DR7    0x400ull
-#define RESET_DR6    0xffff0ff0ull
-#define EFER_SVME    (1ull << 12)
-#define EFER_LME     (1ull << 8)
-#define EFER_LMA     (1ull << 10)
-#define CR0_PE       (1ull << 0)
-#define CR0_PG       (1ull << 31)
-#define CR4_PAE      (1ull << 5)
-#define DEFAULT_PAT  0x0007040600070406ull
+#define IOPM_ORDER    2 /* 12 KiB used (APM 15.10.1) */
+#define MSRPM_ORDER   1 /* 8 KiB (APM 15.11) */
+#define RESET_RFLAGS  0x2ull
+#define RESET_CR0     0x60000010ull /* CD, NW, ET */
+#define CR8_TPR_SHIFT 4             /* CR8 is TPR bits 7:4 (SDM Vol. 3A 10.8.6.1) */
+#define RESET_DR7     0x400ull
+#define RESET_DR6     0xffff0ff0ull
+#define EFER_SVME     (1ull << 12)
+#define EFER_LME      (1ull << 8)
+#define EFER_LMA      (1ull << 10)
+#define CR0_PE        (1ull << 0)
+#define CR0_PG        (1ull << 31)
+#define CR4_PAE       (1ull << 5)
+#define DEFAULT_PAT   0x0007040600070406ull
 
 static uint64_t shared_iopm, shared_msrpm;
 static const struct vcpu *last_run_on[MAX_CPUS];
@@ -196,6 +197,9 @@ static void prepare_entry(struct vcpu *v, struct svm_vcpu *sv)
     }
     sv->last_cpu = cpu;
     last_run_on[cpu] = v;
+    /* With V_INTR_MASKING the guest's CR8 is V_TPR (APM 15.21.1): it
+     * carries the virtual LAPIC's TPR[7:4] in and out. */
+    c->vintr = (c->vintr & ~SVM_VINTR_TPR_MASK) | (vlapic_tpr(&v->lapic) >> CR8_TPR_SHIFT);
 }
 
 void svm_vcpu_run(struct vcpu *v, struct vm_exit *exit)
@@ -216,6 +220,9 @@ void svm_vcpu_run(struct vcpu *v, struct vm_exit *exit)
         sv->reinject = true;
         sv->reinject_event = intinfo;
     }
+    uint8_t cr8 = (uint8_t)(sv->vmcb->control.vintr & SVM_VINTR_TPR_MASK);
+    if (cr8 != vlapic_tpr(&v->lapic) >> CR8_TPR_SHIFT)
+        vlapic_set_tpr(&v->lapic, (uint8_t)(cr8 << CR8_TPR_SHIFT));
     svm_decode_exit(v, exit);
     if (exit->reason == VM_EXIT_EXTERNAL_INTERRUPT)
         __asm__ volatile("sti; nop; cli" ::: "memory"); /* the host takes it now */

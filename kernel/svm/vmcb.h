@@ -140,6 +140,7 @@ _Static_assert(__builtin_offsetof(struct vmcb, save.g_pat) == 0x668, "VMCB G_PAT
 #define SVM_VINTR_PRIO_MAX (0xfull << 16)
 #define SVM_VINTR_IGN_TPR  (1ull << 20)
 #define SVM_VINTR_MASKING  (1ull << 24)
+#define SVM_VINTR_TPR_MASK 0xfull /* V_TPR, bits 3:0 */
 #define SVM_TLB_FLUSH_ALL  1
 #define SVM_TLB_FLUSH_ASID 3
 #define SVM_NP_ENABLE      1ull

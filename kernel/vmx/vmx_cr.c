@@ -7,8 +7,8 @@
  *    loads); the guest reads back what it wrote through the read shadow.
  *  - MOV to CR4 setting VMXE or a bit the CPU lacks: #GP, as on a CPU
  *    without VMX (VMXE stays hidden in the mask with shadow 0).
- *  - MOV to/from CR8: the guest's task priority, kept by the backend (the
- *    CR8 exits keep the guest away from the host's TPR).
+ *  - MOV to/from CR8: the guest's task priority, its virtual LAPIC's TPR
+ *    (the CR8 exits keep the guest away from the host's TPR).
  */
 #include <stddef.h>
 
@@ -17,13 +17,14 @@
 #include "vmx/vmcs.h"
 #include "vmx/vmx_internal.h"
 
-#define GPR_RSP     4      /* table 28-3 register numbering: 0 RAX, 1 RCX, ... */
-#define LMSW_BITS   0xfull /* LMSW loads PE, MP, EM, TS; it cannot clear PE */
-#define CR8_MAX     15
-#define CR4_PSE     (1ull << 4)
-#define TSS16_BUSY  3 /* system segment types (SDM Vol. 3A table 3-2) */
-#define TSS_BUSY    11
-#define PAGING_BITS (CR0_PG | CR0_PE | CR0_WP)
+#define GPR_RSP       4      /* table 28-3 register numbering: 0 RAX, 1 RCX, ... */
+#define LMSW_BITS     0xfull /* LMSW loads PE, MP, EM, TS; it cannot clear PE */
+#define CR8_MAX       15
+#define CR8_TPR_SHIFT 4 /* CR8 is TPR bits 7:4 (SDM Vol. 3A 10.8.6.1) */
+#define CR4_PSE       (1ull << 4)
+#define TSS16_BUSY    3 /* system segment types (SDM Vol. 3A table 3-2) */
+#define TSS_BUSY      11
+#define PAGING_BITS   (CR0_PG | CR0_PE | CR0_WP)
 
 /* Table 28-3 numbering to struct guest_gprs; RSP lives in the VMCS. */
 static const uint8_t gpr_offset[16] = {
@@ -151,7 +152,7 @@ static bool emulate_mov_to_cr(struct vcpu *v, struct vmx_vcpu *x, unsigned cr, u
     } else if (cr == 8) {
         *ok = value <= CR8_MAX; /* reserved bits 63:4 (Vol. 3A 10.8.6.1) */
         if (*ok)
-            x->tpr = (uint8_t)value;
+            vlapic_set_tpr(&v->lapic, (uint8_t)(value << CR8_TPR_SHIFT));
     } else {
         return false;
     }
@@ -174,7 +175,7 @@ bool vmx_handle_cr_access(struct vcpu *v, struct vmx_vcpu *x, uint64_t qualifica
     case CRQ_TYPE_MOV_FROM:
         if (cr != 8)
             return false;
-        write_gpr(v, gpr, x->tpr);
+        write_gpr(v, gpr, vlapic_tpr(&v->lapic) >> CR8_TPR_SHIFT);
         break;
     case CRQ_TYPE_CLTS:
         ok = emulate_cr0_write(v, x, vmx_guest_cr0() & ~CR0_TS);

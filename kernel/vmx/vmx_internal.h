@@ -71,7 +71,6 @@ struct vmx_vcpu {
     /* Last values written to the host-state fields refreshed per entry. */
     uint64_t host_cr0, host_cr3, host_cr4, host_fs_base;
     uint64_t cr2;       /* the guest's CR2 (not in the VMCS) */
-    uint8_t tpr;        /* the guest's CR8 (CR8 accesses exit) */
     uint64_t apic_base; /* kept for get_sregs; the generic layer owns it */
     struct vmx_event event;
     uint64_t msr_page; /* frame: guest MSR area at 0, host MSR area at 2 KiB */

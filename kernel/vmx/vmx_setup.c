@@ -149,7 +149,6 @@ bool vmx_write_reset_state(struct vcpu *v, struct vmx_vcpu *x)
     for (unsigned i = 0; i < SWITCHED_MSR_COUNT; i++)
         x->guest_msrs[i].value = 0;
     x->cr2 = 0;
-    x->tpr = 0;
     x->apic_base = APIC_BASE_DEFAULT | APIC_BASE_ENABLE | (v->id == 0 ? APIC_BASE_BSP : 0);
     x->event.valid = false;
     return true;

@@ -111,7 +111,6 @@ int vmx_set_sregs(struct vcpu *v, const struct keel_sregs *s)
     vmcs_write(VMCS_GUEST_EFER, s->efer);
     vmx_set_ia32e_mode(lma); /* must equal EFER.LMA (27.3.1.1) */
     x->cr2 = s->cr2;
-    x->tpr = (uint8_t)s->cr8;
     x->apic_base = s->apic_base;
     if (paging_changed)
         x->flush_pending = true;

@@ -127,7 +127,6 @@ void vmx_get_sregs(struct vcpu *v, struct keel_sregs *s)
     }
     irq_restore(flags);
     s->cr2 = x->cr2;
-    s->cr8 = x->tpr;
     s->apic_base = x->apic_base;
 }
 

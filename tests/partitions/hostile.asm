@@ -18,6 +18,9 @@ KEEL_HC_CREATE_VCPU   equ 34
 KEEL_HC_RUN           equ 35
 KEEL_HC_GET_REGS      equ 36
 KEEL_HC_INTERRUPT     equ 45
+KEEL_HC_IRQ_LINE      equ 47
+KEEL_HC_SIGNAL_MSI    equ 48
+KEEL_HC_AFFINITY      equ 13
 EEXIST equ -17
 EFAULT equ -14
 EINVAL equ -22
@@ -120,6 +123,22 @@ _start:
     EXPECT_HC KEEL_HC_RUN, 62, 0, EBADF                              ; a slot that is empty here
     EXPECT_HC KEEL_HC_GET_REGS, r13, regs, EBADF
     EXPECT_HC KEEL_HC_INTERRUPT, 62, 0x40, EBADF
+    EXPECT_HC KEEL_HC_IRQ_LINE, 62, irq_level, EBADF                 ; no such VM
+    EXPECT_HC KEEL_HC_IRQ_LINE, r13, 0xffff800000000000, EFAULT      ; the struct in the core
+    mov dword [irq_level], 7
+    EXPECT_HC KEEL_HC_IRQ_LINE, r13, irq_level, EINVAL               ; only LINT0 and LINT1
+    mov dword [irq_level], 1
+    mov dword [irq_level + 4], 5
+    EXPECT_HC KEEL_HC_IRQ_LINE, r13, irq_level, EINVAL               ; a level is 0 or 1
+    EXPECT_HC KEEL_HC_SIGNAL_MSI, r13, msi, EINVAL                   ; address not 0xfeexxxxx
+    mov dword [msi], 0xfee00000
+    mov dword [msi + 12], 1
+    EXPECT_HC KEEL_HC_SIGNAL_MSI, r13, msi, EINVAL                   ; unknown flag
+    mov dword [msi + 12], 0
+    EXPECT_HC KEEL_HC_SIGNAL_MSI, r13, msi, 0                        ; no vCPU: nobody takes it
+    EXPECT_HC KEEL_HC_SIGNAL_MSI, r14, msi, EBADF                    ; not a handle
+    EXPECT_HC KEEL_HC_AFFINITY, 0x8000000000000000, 0, EINVAL        ; only offline CPUs
+    EXPECT_HC KEEL_HC_AFFINITY, 0, 0, 0                              ; any CPU again
     ; Memory that works: a read-only page reads as zeros.
     mov eax, KEEL_HC_MEM_MAP
     mov edi, 4096
@@ -169,6 +188,12 @@ name_missing: db "missing"
 
 region:       dd 0, 0                                            ; slot, flags
               dq 0, 0x10000, 0                                   ; GPA, size, user address
+
+section .data
+align 8
+irq_level: dd 0, 1                     ; struct keel_irq_level
+msi:       dd 0x12340000, 0, 0x30, 0   ; struct keel_msi: address_lo, address_hi, data, flags
+           times 16 db 0
 
 section .bss
 info: resb 64

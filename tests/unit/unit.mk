@@ -45,6 +45,22 @@ UNIT_TESTS            += vmm
 UNIT_SRCS_vmm         := guest-loader/mb_image.c guest-loader/mb_info.c guest-loader/args.c \
     guest-loader/uart.c user/lib/numparse.c guest-loader/multiboot.h guest-loader/args.h \
     guest-loader/uart.h user/lib/numparse.h
+# The VMM's platform interrupt controllers and timer (guest-loader/).
+UNIT_TESTS              += vmm_irqchip
+UNIT_SRCS_vmm_irqchip   := guest-loader/pic.c guest-loader/ioapic.c guest-loader/pit.c \
+    guest-loader/pic.h guest-loader/ioapic.h guest-loader/pit.h guest-loader/irq.h
+# The VMM's PC platform (guest-loader/): RTC, ACPI PM, fw_cfg, ACPI tables,
+# which the test also reads back with the core's ACPI parser.
+UNIT_TESTS                 += vmm_platform
+UNIT_SRCS_vmm_platform     := guest-loader/rtc.c guest-loader/acpi_pm.c guest-loader/fw_cfg.c \
+    guest-loader/acpi_tables.c kernel/acpi_tables.c kernel/acpi_madt.c kernel/acpi_timers.c \
+    guest-loader/rtc.h guest-loader/acpi_pm.h guest-loader/fw_cfg.h guest-loader/acpi_tables.h \
+    guest-loader/irq.h
+# The core's virtual local APIC (kernel/apic/vlapic*.c).
+UNIT_TESTS                 += vlapic
+UNIT_SRCS_vlapic           := kernel/apic/vlapic.c kernel/apic/vlapic_route.c \
+    kernel/apic/vlapic_timer.c kernel/apic/vlapic_regs.c kernel/apic/vlapic.h \
+    kernel/apic/vlapic_internal.h
 
 UNIT_BINS := $(UNIT_TESTS:%=$(UNIT_BUILD)/test_%)
 
