@@ -61,6 +61,10 @@ UNIT_TESTS                 += vlapic
 UNIT_SRCS_vlapic           := kernel/apic/vlapic.c kernel/apic/vlapic_route.c \
     kernel/apic/vlapic_timer.c kernel/apic/vlapic_regs.c kernel/apic/vlapic.h \
     kernel/apic/vlapic_internal.h
+# The scheduler's run-queue lists (kernel/sched/run_queue.c).
+UNIT_TESTS                 += run_queue
+UNIT_SRCS_run_queue        := kernel/sched/run_queue.c kernel/sched/sched_internal.h \
+    kernel/sched/sched.h kernel/sched/thread.h
 
 UNIT_BINS := $(UNIT_TESTS:%=$(UNIT_BUILD)/test_%)
 
