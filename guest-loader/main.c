@@ -1,8 +1,8 @@
 /*
  * The VMM partition's entry (vmm.h, docs/vmm.md): reads its start
- * information (the VM's name, its argument string, the granted modules),
- * builds the VM, runs it, and ends with an exit status that tells the root
- * partition how the VM ended (vmm_status.h).
+ * information (the VM's name, its argument string, the granted modules, the
+ * time), builds the VM, runs it, and ends with an exit status that tells the
+ * root partition how the VM ended (vmm_status.h).
  */
 #include <stdarg.h>
 
@@ -11,6 +11,8 @@
 #include "vmm_status.h"
 
 #define SAY_MAX 320
+/* What the TSC is taken to run at when the core does not say. */
+#define FALLBACK_TSC_KHZ 1000000ull
 
 void vmm_say(const char *fmt, ...)
 {
@@ -29,7 +31,7 @@ void vmm_say(const char *fmt, ...)
 
 /* A line of guest output: the core prefixes it with the partition's name,
  * which is the VM's, so it reads "<vm name>: <line>". */
-static void console_line(void *ctx, const char *line, size_t len)
+void vmm_console_line(void *ctx, const char *line, size_t len)
 {
     (void)ctx;
     if (len == 0)
@@ -62,7 +64,14 @@ int main(const struct keel_start_info *si)
     }
     kstrlcpy(name, si->name, sizeof(name));
     vmm.name = name;
-    uart_init(&vmm.com1, console_line, &vmm);
+    vmm.tsc_khz = si->tsc_khz;
+    vmm.boot_tsc = si->boot_tsc;
+    vmm.wallclock = si->wallclock;
+    if (vmm.tsc_khz == 0) {
+        vmm.tsc_khz = FALLBACK_TSC_KHZ;
+        vmm_say("the core gave no TSC rate: the device clocks assume %llu kHz",
+                (unsigned long long)FALLBACK_TSC_KHZ);
+    }
     if (!vmm_parse_args(si->args, &vmm.args, why)) {
         vmm_say("bad argument string: %s", why);
         return VMM_STATUS_BAD_ARGS;
@@ -81,9 +90,9 @@ int main(const struct keel_start_info *si)
     }
     if (vmm.args.cmdline[0] == '\0') /* the first word is the program's name */
         kstrlcpy(vmm.args.cmdline, image.name, sizeof(vmm.args.cmdline));
-    if (vmm.args.cpus > 1)
-        vmm_say("%u CPUs asked for: a multiboot guest starts on one; only vCPU 0 is created",
-                vmm.args.cpus);
+    vmm_pin_vcpu_thread(&vmm, 0); /* the setup runs where vCPU 0 will */
     int status = vmm_setup(&vmm, &image, modules, granted - 1);
-    return status ? status : vmm_run(&vmm);
+    if (status)
+        return status;
+    vmm_run(&vmm);
 }

@@ -164,7 +164,7 @@ static void latch(struct rtc *r, uint64_t now_ns)
 {
     if (!clock_running(r))
         return;
-    struct rtc_date d;
+    struct rtc_date d = {0};
     rtc_unix_to_date(guest_secs(r, now_ns), &d);
     r->cmos[RTC_SECONDS] = encode(r, d.second);
     r->cmos[RTC_MINUTES] = encode(r, d.minute);
@@ -180,7 +180,7 @@ static void latch(struct rtc *r, uint64_t now_ns)
  * byte outside 19-99 is ignored: years 70-99 are then 19xx, 00-69 20xx. */
 static uint64_t register_time(const struct rtc *r)
 {
-    struct rtc_date d;
+    struct rtc_date d = {0};
     int year = decode(r, r->cmos[RTC_YEAR]);
     int century = decode(r, r->cmos[RTC_CENTURY]);
     year = year < 0 || year > 99 ? 0 : year;

@@ -1,8 +1,11 @@
 /*
  * Building the VM: guest RAM from the VMM's own memory, the multiboot load
- * into it, the VM with one memory slot and vCPU 0, and the state the
- * multiboot spec (3.2, "Machine state") asks for at the guest's entry.
+ * into it, the VM with one memory slot and its vCPUs, the state the
+ * multiboot spec (3.2, "Machine state") asks for at the guest's entry (on
+ * vCPU 0; the others wait for INIT and start-up IPIs in the core), the ACPI
+ * tables in 0xE0000-0xFFFFF and the board.
  */
+#include "acpi_tables.h"
 #include "libc.h"
 #include "vmm.h"
 #include "vmm_status.h"
@@ -19,6 +22,7 @@
 #define CR0_PE        (1ull << 0)
 #define CR0_ET        (1ull << 4)
 #define RFLAGS_FIXED  (1ull << 1) /* bit 1 is always set; IF and VM clear */
+#define IOAPIC_ID_MAX 15          /* the I/O APIC ID is 4 bits (82093AA 3.2.1) */
 
 static struct keel_segment flat_segment(uint16_t selector, uint8_t type)
 {
@@ -39,8 +43,9 @@ static struct keel_segment flat_segment(uint16_t selector, uint8_t type)
  * ESP is undefined too and starts at 0. */
 static int set_entry_state(struct vmm *v, const struct mb_boot *boot)
 {
+    long vcpu0 = v->vcpus[0].handle;
     struct keel_sregs s;
-    long err = keel_get_sregs(v->vcpu, &s);
+    long err = keel_get_sregs(vcpu0, &s);
     if (err == 0) {
         s.cs = flat_segment(SEL_CODE, SEG_CODE_TYPE);
         s.ds = s.es = s.fs = s.gs = s.ss = flat_segment(SEL_DATA, SEG_DATA_TYPE);
@@ -51,7 +56,7 @@ static int set_entry_state(struct vmm *v, const struct mb_boot *boot)
         s.cr0 = CR0_PE | CR0_ET;
         s.cr2 = s.cr3 = s.cr4 = s.cr8 = 0;
         s.efer = 0;
-        err = keel_set_sregs(v->vcpu, &s);
+        err = keel_set_sregs(vcpu0, &s);
     }
     if (err < 0) {
         vmm_say("cannot set the guest's segment and control registers: %s", keel_strerror(err));
@@ -59,12 +64,18 @@ static int set_entry_state(struct vmm *v, const struct mb_boot *boot)
     }
     struct keel_regs r = {
         .rax = MB_BOOTLOADER_MAGIC, .rbx = boot->info, .rip = boot->entry, .rflags = RFLAGS_FIXED};
-    err = keel_set_regs(v->vcpu, &r);
+    err = keel_set_regs(vcpu0, &r);
     if (err < 0) {
         vmm_say("cannot set the guest's registers: %s", keel_strerror(err));
         return VMM_STATUS_SETUP_FAILED;
     }
     return 0;
+}
+
+/* The board's end(): the exit port or ACPI S5. */
+static void end_vm(void *ctx, int status)
+{
+    vmm_finish(ctx, status);
 }
 
 static int create_vm(struct vmm *v)
@@ -79,14 +90,56 @@ static int create_vm(struct vmm *v)
         what = "KEEL_HC_SET_USER_MEMORY_REGION";
         err = keel_set_user_memory_region(v->vm, &region);
     }
-    if (err >= 0) {
+    v->vcpu_count = v->args.cpus;
+    for (unsigned i = 0; err >= 0 && i < v->vcpu_count; i++) {
+        struct vmm_vcpu *c = &v->vcpus[i];
+        *c = (struct vmm_vcpu){.vmm = v, .index = i};
         what = "KEEL_HC_CREATE_VCPU";
-        err = v->vcpu = keel_create_vcpu(v->vm, 0, &v->run);
+        err = c->handle = keel_create_vcpu(v->vm, i, &c->run);
     }
     if (err < 0) {
         vmm_say("%s failed: %s", what, keel_strerror(err));
         return VMM_STATUS_SETUP_FAILED;
     }
+    return 0;
+}
+
+/* The I/O APIC's ID: the number of vCPUs, so it follows the local APICs'
+ * IDs 0..cpus-1, as far as its 4 bits allow (82093AA 3.2.1). */
+static uint8_t ioapic_id(unsigned cpus)
+{
+    return (uint8_t)(cpus < IOAPIC_ID_MAX ? cpus : IOAPIC_ID_MAX);
+}
+
+/* The ACPI tables in guest RAM (reserved in the memory map the guest
+ * gets), then the board, whose fw_cfg carries a copy of the RSDP. */
+static int build_platform(struct vmm *v)
+{
+    struct acpi_config acpi = {.cpus = v->vcpu_count,
+                               .ioapic_id = ioapic_id(v->vcpu_count),
+                               .ioapic_address = IOAPIC_BASE};
+    uint64_t rsdp_gpa;
+    if (!guest_ram_contains(&v->ram, ACPI_AREA_GPA, ACPI_AREA_SIZE) ||
+        acpi_build_tables(&acpi, v->ram.base + ACPI_AREA_GPA, ACPI_AREA_GPA, ACPI_AREA_SIZE,
+                          &rsdp_gpa) < 0) {
+        vmm_say("cannot build the ACPI tables for %u vCPUs at 0x%llx", v->vcpu_count,
+                (unsigned long long)ACPI_AREA_GPA);
+        return VMM_STATUS_SETUP_FAILED;
+    }
+    struct board_config cfg = {.vm = v->vm,
+                               .vcpu0 = v->vcpus[0].handle,
+                               .cpus = v->vcpu_count,
+                               .ioapic_id = acpi.ioapic_id,
+                               .ram_size = v->ram.size,
+                               .name = v->name,
+                               .rsdp = v->ram.base + rsdp_gpa,
+                               .tsc_khz = v->tsc_khz,
+                               .boot_tsc = v->boot_tsc,
+                               .wallclock = v->wallclock,
+                               .emit = vmm_console_line,
+                               .end = end_vm,
+                               .ctx = v};
+    board_init(&v->board, &cfg);
     return 0;
 }
 
@@ -131,5 +184,7 @@ int vmm_setup(struct vmm *v, const struct keel_module_info *image,
     }
     describe_load(v, image->name, &boot, mod_count);
     int status = create_vm(v);
-    return status ? status : set_entry_state(v, &boot);
+    if (status == 0)
+        status = set_entry_state(v, &boot);
+    return status ? status : build_platform(v);
 }

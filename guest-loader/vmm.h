@@ -1,9 +1,9 @@
 /*
  * The VMM of one VM (DESIGN.md sections 1 and 4; docs/vmm.md): runs in its
  * own ring-3 service partition, named after the VM, started by the root
- * partition. It loads a multiboot1 guest into RAM it owns, drives the guest
- * through the /dev/kvm-shaped hypercalls and emulates its devices: COM1, the
- * exit port, and "nothing there" for every other port and unbacked MMIO.
+ * partition. It loads a multiboot1 guest into RAM it owns, builds the VM
+ * with its vCPUs, the ACPI tables and the PC platform of board.h, and runs
+ * each vCPU on a thread of its own through the /dev/kvm-shaped hypercalls.
  * Its exit status says how the VM ended (vmm_status.h).
  */
 #ifndef KEEL_VMM_VMM_H
@@ -13,12 +13,10 @@
 #include <stdint.h>
 
 #include "args.h"
+#include "board.h"
 #include "keel_vm.h"
 #include "multiboot.h"
-#include "uart.h"
 
-#define VMM_EXIT_PORT    0xf4 /* QEMU's isa-debug-exit: OUT of V ends the VM with V */
-#define VMM_REPORT_LIMIT 8    /* unclaimed-port and MMIO messages printed per VM */
 #define VMM_MAX_MODULES  MB_MAX_MODULES
 #define VMM_IMAGE_HANDLE 1 /* granted module handles: the image, then the modules */
 
@@ -29,32 +27,49 @@
 #define VMM_TEST_CRASH_VALUE 0x5a
 #endif
 
+struct vmm;
+
+/* One vCPU and the thread that runs it. */
+struct vmm_vcpu {
+    struct vmm *vmm;
+    unsigned index; /* the vCPU id, its APIC ID */
+    long handle;
+    struct keel_run *run;
+};
+
 struct vmm {
     const char *name; /* the VM's (and partition's) name */
     struct vmm_args args;
+    uint64_t tsc_khz, boot_tsc, wallclock; /* from keel_start_info */
     struct guest_ram ram;
-    long vm, vcpu;
-    struct keel_run *run;
-    struct uart com1;
-    bool done;  /* the VM has ended ... */
-    int status; /* ... with this exit status (vmm_status.h) */
-    unsigned ports_reported;
-    uint64_t mmio_accesses;
+    long vm;
+    unsigned vcpu_count; /* args.cpus */
+    struct vmm_vcpu vcpus[VMM_MAX_CPUS];
+    struct board board;
+    int status;  /* atomic: 0 while the VM runs, then how it ended (vmm_status.h) */
+    int exiting; /* atomic: a thread is ending the partition */
 };
 
-/* setup.c: guest RAM, the VM, vCPU 0, the image and the start state.
- * Returns 0 or the exit status to end with (after printing why). */
+/* setup.c: guest RAM, the VM, its vCPUs, the image, vCPU 0's start state,
+ * the ACPI tables and the board. Returns 0 or the exit status to end with
+ * (after printing why). */
 int vmm_setup(struct vmm *v, const struct keel_module_info *image,
               const struct keel_module_info *mods, unsigned mod_count);
 
-/* run.c: runs vCPU 0 until the VM ends -> the exit status. */
-int vmm_run(struct vmm *v);
+/* run.c: affinity=: the calling thread, which runs vCPU index, goes to CPU
+ * list[index % n]; a CPU that is not online leaves it floating (said once). */
+void vmm_pin_vcpu_thread(const struct vmm *v, unsigned index);
 
-/* devices.c: one port access (size 1, 2 or 4; *value in/out) and one MMIO
- * access (len 1..8 bytes of data). They set v->done and v->status when the
- * guest asks to end. */
-void dev_port_io(struct vmm *v, uint16_t port, unsigned size, bool in, uint32_t *value);
-void dev_mmio(struct vmm *v, uint64_t gpa, unsigned len, bool write, uint8_t *data);
+/* run.c: starts a thread per vCPU beyond 0, runs vCPU 0 on the calling
+ * thread, and ends the partition with the VM's status when the VM ends. */
+_Noreturn void vmm_run(struct vmm *v);
+
+/* run.c: the VM ends with status (vmm_status.h) unless it has ended
+ * already; true when this call ended it. */
+bool vmm_finish(struct vmm *v, int status);
+
+/* main.c: COM1's output, a line of it on the console (board_config.emit). */
+void vmm_console_line(void *ctx, const char *line, size_t len);
 
 /* Prints "vmm: <message>" on the console as one line. */
 void vmm_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -402,6 +402,9 @@ static void describe_exit(struct user_vcpu *uv, const struct vcpu_stop *stop)
     case VCPU_STOP_DEADLINE:
         run->exit_reason = KEEL_EXIT_INTR;
         break;
+    case VCPU_STOP_IRQ_WINDOW:
+        run->exit_reason = KEEL_EXIT_IRQ_WINDOW_OPEN;
+        break;
     case VCPU_STOP_EOI:
         run->exit_reason = KEEL_EXIT_IOAPIC_EOI;
         run->eoi.vector = (uint8_t)stop->code;
@@ -454,10 +457,12 @@ static int64_t hc_run(struct partition *p, int64_t h)
     uint64_t deadline = uv->run->exit_deadline_tsc;
     if (deadline != v->exit_deadline_tsc)
         vcpu_set_exit_deadline(v, deadline);
+    v->window_wanted = uv->run->request_interrupt_window;
     vcpu_run_loop(v, &ops, &stop);
     v->stats.exits_to_vmm++;
     describe_exit(uv, &stop);
     uv->run->if_flag = virt->interrupt_allowed(v);
+    uv->run->ready_for_interrupt_injection = vcpu_ready_for_extint(v);
     uv->run->apic_base = vlapic_base_msr(&v->lapic);
     __atomic_store_n(&uv->running, 0, __ATOMIC_RELEASE);
     return 0;

@@ -27,9 +27,9 @@ static inline void spin_lock(struct spinlock *l)
 
 static inline bool spin_trylock(struct spinlock *l)
 {
-    uint16_t owner = __atomic_load_n(&l->owner, __ATOMIC_RELAXED);
-    uint16_t expected = owner;
-    return __atomic_compare_exchange_n(&l->next, &expected, (uint16_t)(owner + 1), false,
+    uint16_t serving = __atomic_load_n(&l->owner, __ATOMIC_RELAXED);
+    uint16_t expected = serving;
+    return __atomic_compare_exchange_n(&l->next, &expected, (uint16_t)(serving + 1), false,
                                        __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
 }
 

@@ -24,14 +24,15 @@
 #define SIPI_SELECTOR_SHIFT 8
 #define SIPI_BASE_SHIFT     12
 
-static struct keel_segment real_segment(uint16_t selector, uint64_t base, uint8_t type)
+/* s: a code or data segment (1), or a system one: TR, LDTR (0). */
+static struct keel_segment real_segment(uint16_t selector, uint64_t base, uint8_t type, bool s)
 {
     return (struct keel_segment){.base = base,
                                  .limit = REAL_MODE_LIMIT,
                                  .selector = selector,
                                  .type = type,
                                  .present = 1,
-                                 .s = type == TYPE_CODE || type == TYPE_DATA};
+                                 .s = s};
 }
 
 static void load_real_mode(struct vcpu *v, uint16_t cs, uint64_t cs_base, uint64_t ip)
@@ -40,10 +41,10 @@ static void load_real_mode(struct vcpu *v, uint16_t cs, uint64_t cs_base, uint64
     virt->get_sregs(v, &s);
     uint64_t apic_base = s.apic_base;
     s = (struct keel_sregs){0};
-    s.cs = real_segment(cs, cs_base, TYPE_CODE);
-    s.ds = s.es = s.fs = s.gs = s.ss = real_segment(0, 0, TYPE_DATA);
-    s.tr = real_segment(0, 0, TYPE_TSS_BUSY);
-    s.ldt = real_segment(0, 0, TYPE_LDT);
+    s.cs = real_segment(cs, cs_base, TYPE_CODE, true);
+    s.ds = s.es = s.fs = s.gs = s.ss = real_segment(0, 0, TYPE_DATA, true);
+    s.tr = real_segment(0, 0, TYPE_TSS_BUSY, false);
+    s.ldt = real_segment(0, 0, TYPE_LDT, false);
     s.gdt.limit = s.idt.limit = REAL_MODE_LIMIT;
     s.cr0 = INIT_CR0;
     s.apic_base = apic_base;

@@ -25,6 +25,7 @@ enum vcpu_stop_reason {
     VCPU_STOP_ABORTED,        /* should_stop said so (the VMM is gone) */
     VCPU_STOP_DEADLINE,       /* the VMM's exit deadline passed */
     VCPU_STOP_EOI,            /* the guest EOIed a level-triggered vector (code) */
+    VCPU_STOP_IRQ_WINDOW,     /* window_wanted, and an ExtINT could be injected now */
 };
 
 struct vcpu_stop {
@@ -99,6 +100,11 @@ void vcpu_request_stop(struct vcpu *v, uint64_t code);
 void vcpu_queue_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error_code);
 /* An ExtINT (the PIC's interrupt) for v: taken when its LAPIC accepts ExtINT. */
 void vcpu_raise_interrupt(struct vcpu *v, uint8_t vector);
+
+/* KVM's ready_for_interrupt_injection: the guest can take an ExtINT now
+ * (interrupts on, no shadow, nothing else being injected, its LAPIC takes
+ * ExtINT) and none is queued. */
+bool vcpu_ready_for_extint(struct vcpu *v);
 
 /* vcpu_reset.c: the register state after INIT (SDM Vol. 3A 10.1.1, table
  * 10-1), and an AP's start at a start-up IPI's vector. */

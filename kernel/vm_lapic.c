@@ -137,7 +137,7 @@ int vm_add_vcpu(struct vm *vm, struct vcpu *v)
     return ok;
 }
 
-void vm_remove_vcpu(struct vm *vm, struct vcpu *v)
+void vm_remove_vcpu(struct vm *vm, const struct vcpu *v)
 {
     uint64_t flags = spin_lock_irqsave(&vm->vcpus_lock);
     for (unsigned i = 0; i < vm->vcpu_count; i++) {

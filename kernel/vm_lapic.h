@@ -15,7 +15,7 @@ void vm_lapic_destroy(struct vcpu *v);
 
 /* Makes v reachable by IPIs and MSIs. Returns 0, or -1 when the VM is full. */
 int vm_add_vcpu(struct vm *vm, struct vcpu *v);
-void vm_remove_vcpu(struct vm *vm, struct vcpu *v);
+void vm_remove_vcpu(struct vm *vm, const struct vcpu *v);
 
 /* Wakes v if it waits in HLT, or makes it leave guest mode on its CPU. */
 void vcpu_kick(struct vcpu *v);

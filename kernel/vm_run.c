@@ -56,6 +56,15 @@ static int pending_extint(const struct vcpu *v)
     return -1;
 }
 
+bool vcpu_ready_for_extint(struct vcpu *v)
+{
+    for (unsigned w = 0; w < 4; w++) {
+        if (__atomic_load_n(&v->pending_irqs[w], __ATOMIC_ACQUIRE))
+            return false;
+    }
+    return !v->has_pending_event && vlapic_accepts_extint(&v->lapic) && virt->interrupt_allowed(v);
+}
+
 /* NMIs first, then the PIC's ExtINT, then the highest vector the LAPIC's
  * priority rules let through (SDM Vol. 3A 11.8.3); when the guest cannot
  * take an interrupt now, an interrupt-window exit is asked for. NMIs are
@@ -72,7 +81,7 @@ static void deliver_interrupts(struct vcpu *v)
     int extint = pending_extint(v);
     int vector = extint >= 0 ? extint : vlapic_pending_vector(&v->lapic);
     if (vector < 0 || v->has_pending_event) {
-        virt->request_interrupt_window(v, vector >= 0);
+        virt->request_interrupt_window(v, vector >= 0 || v->window_wanted);
         return;
     }
     if (!virt->interrupt_allowed(v)) {
@@ -250,12 +259,14 @@ static void block(struct vcpu *v, const struct vm_device_ops *dev, bool wake_on_
 }
 
 /* A halted vCPU that nothing could ever wake: the only vCPU of its VM,
- * with interrupts off, or with nothing armed that could interrupt it. */
+ * with interrupts off (only an NMI or INIT could end that HLT, and a VM
+ * with one vCPU has no source of those but its VMM, which is told), or
+ * with neither its LAPIC timer nor the VMM's exit deadline armed. */
 static bool halted_for_good(struct vcpu *v, bool wake_on_interrupt)
 {
-    if (v->vm->vcpu_count > 1 || v->exit_deadline_tsc)
+    if (v->vm->vcpu_count > 1)
         return false;
-    return !wake_on_interrupt || v->lapic_deadline_tsc == UINT64_MAX;
+    return !wake_on_interrupt || (v->lapic_deadline_tsc == UINT64_MAX && !v->exit_deadline_tsc);
 }
 
 /* INIT and start-up IPIs (SDM Vol. 3A 9.4.4): INIT resets the vCPU (an AP
@@ -281,7 +292,7 @@ void vcpu_run_loop(struct vcpu *v, const struct vm_device_ops *dev, struct vcpu_
     memset(stop, 0, sizeof(*stop));
     struct vm_exit exit;
     v->thread = thread_current();
-    sched_set_in_guest(true);
+    sched_become_vcpu_thread();
     for (;;) {
         if (must_stop(v, dev, stop))
             break;
@@ -293,6 +304,10 @@ void vcpu_run_loop(struct vcpu *v, const struct vm_device_ops *dev, struct vcpu_
         }
         vlapic_timer_poll(&v->lapic);
         deliver_interrupts(v);
+        if (v->window_wanted && vcpu_ready_for_extint(v)) {
+            stop->reason = VCPU_STOP_IRQ_WINDOW; /* the VMM's PIC may interrupt now */
+            break;
+        }
         if (v->halted && !v->has_pending_event) {
             bool wake_on_interrupt = virt->interrupt_allowed(v);
             if (halted_for_good(v, wake_on_interrupt)) {
@@ -310,6 +325,5 @@ void vcpu_run_loop(struct vcpu *v, const struct vm_device_ops *dev, struct vcpu_
         if (handle_exit(v, dev, &exit, stop))
             break;
     }
-    sched_set_in_guest(false);
     v->thread = 0;
 }

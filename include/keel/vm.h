@@ -210,7 +210,7 @@ struct keel_vcpu_stats {
     uint64_t ipis_received;    /* interrupts from other vCPUs' local APICs */
     uint64_t timer_interrupts; /* local APIC timer interrupts raised */
     uint64_t injected_nmis;
-    uint64_t msis;             /* interrupts from KEEL_HC_SIGNAL_MSI accepted */
+    uint64_t msis; /* interrupts from KEEL_HC_SIGNAL_MSI accepted */
 };
 
 _Static_assert(__builtin_offsetof(struct keel_run, exit_reason) == 8, "kvm_run layout");

@@ -86,7 +86,8 @@ void sched_wake(struct thread *t)
     bool place = false;
     if (t->state == THREAD_BLOCKED) {
         t->state = THREAD_RUNNABLE;
-        place = !t->on_cpu; /* else sched_finish_switch queues it */
+        place = !t->on_cpu; /* else schedule or sched_finish_switch queues it */
+        t->woken_on_cpu = t->on_cpu;
     }
     spin_unlock(&q->lock);
     if (place)
@@ -108,10 +109,11 @@ void sched_finish_switch(void)
     unsigned cpu;
     struct run_queue *q = lock_queue_of(prev, &cpu);
     prev->on_cpu = false;
-    bool requeue = prev->state == THREAD_RUNNABLE;
+    bool requeue = prev->state == THREAD_RUNNABLE, woken = prev->woken_on_cpu;
+    prev->woken_on_cpu = false;
     spin_unlock(&q->lock);
     if (requeue)
-        enqueue_and_maybe_preempt(prev, cpu, false);
+        enqueue_and_maybe_preempt(prev, cpu, woken);
 }
 
 /* May prev keep (or get back) this CPU? */
@@ -127,10 +129,12 @@ void schedule(void)
     struct percpu *me = this_cpu();
     struct run_queue *q = &sched_queues[me->index];
     struct thread *prev = me->current;
-    bool stay = can_stay(me, prev);
-    if (prev != me->idle && !stay && prev->state != THREAD_DEAD && prev->state != THREAD_BLOCKED)
+    if (prev != me->idle && !(prev->affinity & (1ull << me->index)))
         prev->cpu = sched_pick_cpu(prev->affinity); /* its affinity left this CPU out */
     spin_lock(&q->lock);
+    bool stay = can_stay(me, prev); /* under the lock: a wake-up may just have come */
+    if (stay)
+        prev->woken_on_cpu = false;
     q->need_resched = false;
     struct thread *next = rq_dequeue_highest(q);
     if (stay && next && thread_priority(next) < thread_priority(prev)) {
@@ -219,13 +223,17 @@ bool sched_has_runnable(void)
     return sched_queues[this_cpu()->index].queued != 0;
 }
 
-void sched_set_in_guest(bool in_guest)
+void sched_become_vcpu_thread(void)
 {
     struct percpu *me = this_cpu();
     struct thread *t = me->current;
-    t->in_guest = in_guest;
-    if (in_guest && rq_best_priority(&sched_queues[me->index]) > (int)SCHED_PRIO_VCPU)
+    if (t->runs_vcpu || t == me->idle)
+        return;
+    uint64_t flags = irq_save();
+    t->runs_vcpu = true;
+    if (rq_best_priority(&sched_queues[me->index]) > (int)SCHED_PRIO_VCPU)
         sched_queues[me->index].need_resched = true;
+    irq_restore(flags);
 }
 
 uint64_t sched_online_mask(void)

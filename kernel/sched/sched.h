@@ -50,10 +50,9 @@ bool sched_should_yield(void);
 /* True when threads wait in this CPU's run queue (the idle loop asks). */
 bool sched_has_runnable(void);
 
-/* The calling thread's effective priority changes: entering (true) or
- * leaving guest mode runs. Yields at the next check if that lets a waiting
- * thread outrank it. */
-void sched_set_in_guest(bool in_guest);
+/* The calling thread runs a vCPU from now on: SCHED_PRIO_VCPU. Yields at
+ * the next check if that lets a waiting thread outrank it. */
+void sched_become_vcpu_thread(void);
 
 /* Restricts the calling thread to the CPUs of mask (online ones only; 0:
  * every CPU); moves it at once if it runs elsewhere. Returns 0, or -1 when

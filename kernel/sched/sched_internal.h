@@ -20,7 +20,7 @@ extern struct run_queue sched_queues[MAX_CPUS];
 
 static inline enum sched_priority thread_priority(const struct thread *t)
 {
-    return t->in_guest ? SCHED_PRIO_VCPU : t->base_priority;
+    return t->runs_vcpu ? SCHED_PRIO_VCPU : t->base_priority;
 }
 
 /* List operations; the caller holds q->lock. */

@@ -10,8 +10,11 @@
 enum thread_state { THREAD_RUNNABLE, THREAD_RUNNING, THREAD_BLOCKED, THREAD_DEAD };
 
 /* Fixed priorities, higher runs first (DESIGN.md section 7): a partition's
- * thread runs at SCHED_PRIO_DEVICE, except while it runs a vCPU, when it is
- * at SCHED_PRIO_VCPU: device models run above the guests they serve. */
+ * thread runs at SCHED_PRIO_DEVICE until it first runs a vCPU
+ * (KEEL_HC_RUN); from then on it is a vCPU thread, at SCHED_PRIO_VCPU, also
+ * while it emulates its guest's devices in ring 3. So device-model threads
+ * (a VMM's I/O or timer threads, the root partition) run above the guests,
+ * and vCPU threads share the CPUs round-robin whatever their exits do. */
 enum sched_priority { SCHED_PRIO_VCPU = 0, SCHED_PRIO_DEVICE = 1, SCHED_PRIO_KERNEL = 2 };
 #define SCHED_PRIORITIES 3
 
@@ -21,9 +24,10 @@ struct thread {
     uint64_t saved_rsp; /* kernel context while switched out (switch_context) */
     uint64_t kstack_top;
     enum thread_state state;
-    unsigned cpu;  /* the CPU whose run queue holds it (or runs it) */
-    bool on_cpu;   /* a CPU runs on its stack (until the switch away is done) */
-    bool in_guest; /* running a vCPU: SCHED_PRIO_VCPU */
+    unsigned cpu;      /* the CPU whose run queue holds it (or runs it) */
+    bool on_cpu;       /* a CPU runs on its stack (until the switch away is done) */
+    bool woken_on_cpu; /* woken while still on_cpu: requeued as a wake-up */
+    bool runs_vcpu;    /* has run a vCPU: SCHED_PRIO_VCPU */
     enum sched_priority base_priority;
     uint64_t affinity; /* CPUs it may run on, a bit each; never 0 */
     struct thread *next_in_queue;

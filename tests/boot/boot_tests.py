@@ -427,7 +427,7 @@ def partition_cases() -> List[Case]:
              [text_matching(r"init: smoke: hello from ring 3"),
               text_matching(r"init: smoke: memory map works"), partition_exit(7)]),
         case("partition-hostile", "partitions/hostile.elf",
-             [text_matching(r"init: hostile: all 38 checks passed"),
+             [text_matching(r"init: hostile: all 48 checks passed"),
               warning_matching(r"partition init killed: #GP general protection"),
               partition_exit(-1)]),
         case("partition-vm-register-calls", "partitions/vm_calls.elf",
@@ -548,11 +548,145 @@ def partition_vm_cases() -> List[Case]:
     ]
 
 
+SMP_ISO = "keel-smp-vms.iso"
+"""GRUB, Keel, init, the VMM and the SMP and interrupt guests of
+tests/manifests/smp_vms.ini (mb_guests.mk)."""
+
+VCPU_STATS_FIELDS = ("exits", "halts blocked", "IPIs sent", "IPIs received", "timer interrupts",
+                     "interrupts injected")
+
+
+def vcpu_stats(text: str, vm: str, vcpu: int) -> Optional[dict]:
+    """The VMM's statistics line for one vCPU of a VM (plan of issue 5):
+    ``<vm>: vmm: vCPU <i>: <E> exits (...), <v> to the VMM; <b> halts
+    blocked, <ipi> IPIs sent, <rx> IPIs received, <t> timer interrupts,
+    <inj> interrupts injected``, as {field: number}, or None."""
+    m = re.search(rf"{re.escape(vm)}: vmm: vCPU {vcpu}: (\d+) exits \(.*?\), \d+ to the VMM; "
+                  r"(\d+) halts blocked, (\d+) IPIs sent, (\d+) IPIs received, "
+                  r"(\d+) timer interrupts, (\d+) interrupts injected", text)
+    return None if m is None else dict(zip(VCPU_STATS_FIELDS, map(int, m.groups())))
+
+
+def vcpu_stat_at_least(vm: str, vcpu: int, field: str, least: int) -> Check:
+    """Check a field of a vCPU's statistics line is at least least."""
+    def check(text: str) -> Optional[str]:
+        stats = vcpu_stats(text, vm, vcpu)
+        if stats is None:
+            return f"no statistics line for vCPU {vcpu} of vm {vm}"
+        if stats[field] < least:
+            return f"vm {vm} vCPU {vcpu}: {stats[field]} {field}, expected at least {least}"
+        return None
+    return check
+
+
+def idle_vcpu_blocked(vm: str = "idle") -> Check:
+    """mb_idle's vCPU was blocked in HLT, not spinning: its exits are far
+    below a busy wait's (fewer than 20 per tick; polling the PM timer makes
+    thousands) and 40 or more of its HLTs blocked."""
+    def check(text: str) -> Optional[str]:
+        m = re.search(rf"{re.escape(vm)}: mb_idle: (\d+) ticks while idle in HLT", text)
+        if m is None:
+            return "no 'mb_idle: <n> ticks while idle in HLT' line"
+        ticks, stats = int(m.group(1)), vcpu_stats(text, vm, 0)
+        if stats is None:
+            return f"no statistics line for vCPU 0 of vm {vm}"
+        if stats["exits"] >= 20 * ticks:
+            return f"idle guest: {stats['exits']} exits for {ticks} ticks (20 per tick at most)"
+        if stats["halts blocked"] < 40:
+            return f"idle guest: {stats['halts blocked']} halts blocked, expected at least 40"
+        return None
+    return check
+
+
+def exited_before(first: str, second: str) -> Check:
+    """Check VM first ended before VM second did (they overlapped when both
+    started before either ended)."""
+    def check(text: str) -> Optional[str]:
+        a = re.search(rf"keel: vm {re.escape(first)} exited", text)
+        b = re.search(rf"keel: vm {re.escape(second)} exited", text)
+        if a is None or b is None:
+            return f"vm {first} or vm {second} did not exit"
+        return None if a.start() < b.start() else f"vm {second} ended before vm {first}"
+    return check
+
+
+def vm_exit_ok(*vms: str) -> List[Check]:
+    """Each VM ended with status 0."""
+    return [text_matching(rf"(?m)init: keel: vm {re.escape(vm)} exited, status 0$") for vm in vms]
+
+
+def smp_lines(vm: str, cpus: int) -> List[Check]:
+    """mb_smp's lines in VM vm with cpus vCPUs."""
+    lines = [text_matching(rf"(?m){vm}: mb_smp: cpu {i} apic id {i}$") for i in range(cpus)]
+    lines.append(text_matching(rf"{vm}: mb_smp: {cpus} of {cpus} CPUs started"))
+    lines.append(text_matching(rf"{vm}: mb_smp: cross-vCPU IPIs ok" if cpus > 1 else
+                               rf"{vm}: mb_smp: one CPU: INIT/SIPI to all excluding self "
+                               r"started nothing"))
+    return lines
+
+
+def lapic_lines(vm: str = "lapic") -> List[Check]:
+    """mb_lapic's lines: every check of the local APIC passed."""
+    return [text_matching(rf"{vm}: mb_lapic: {what}") for what in (
+        r"version 0x14, max LVT 5, ID 0 ok", r"one-shot timer ok", r"periodic timer ok",
+        r"TSC-deadline timer ok", r"self-IPI ok", r"x2APIC ok", r"TPR masking ok",
+        r"APIC disable and re-enable ok", r"all checks passed")]
+
+
+def pit_lines(vm: str = "pit") -> List[Check]:
+    """mb_pit's lines: the PIT's interrupt through the PIC and the IOAPIC."""
+    return [text_matching(rf"{vm}: mb_pit: {what}") for what in (
+        r"PIT through the PIC ok \(\d+ ticks\)", r"IOAPIC version 0x20 with 24 pins ok",
+        r"PIT through the IOAPIC ok \(\d+ ticks\)")]
+
+
+def smp_guest_cases() -> List[Case]:
+    """SMP guests and the split irqchip (issue 5; tests/guests/mb_smp.asm and
+    the other guests of mb_apic.inc): INIT-SIPI-SIPI with two vCPUs and the
+    harmless broadcast with one; the local APIC, PIT and idle guests at
+    once (the idle vCPU must stay blocked); eight VMs of two vCPUs on four
+    CPUs; a CPU-bound VM beside an interactive one on the same CPU. QEMU
+    (SVM) with -kernel and -initrd modules; the SMP and APIC guests also
+    from GRUB's ISO under Bochs (VMX) with two CPUs."""
+    def case(name, modules, checks, smp=2, timeout=QEMU_TIMEOUT):
+        return Case(name, "qemu", smp, "256M", checks, append=b"console=com1", modules=modules,
+                    done=VMS_DONE_RE, fail=re.compile(r"PANIC"), timeout=timeout)
+    eight = [f"smp{i}" for i in range(1, 9)]
+    return [
+        case("smp-vm-two-cpus", vm_modules("smp.ini", "vmm.elf", "mb_smp.bin"),
+             smp_lines("smp", 2) + vm_exit_ok("smp")
+             + [vcpu_stat_at_least("smp", 0, "IPIs received", 1),
+                vcpu_stat_at_least("smp", 1, "IPIs sent", 1)]),
+        case("smp-vm-one-cpu", vm_modules("smp_one.ini", "vmm.elf", "mb_smp.bin"),
+             smp_lines("smp", 1) + vm_exit_ok("smp")),
+        case("smp-vm-apic", vm_modules("apic.ini", "vmm.elf", "mb_lapic.bin", "mb_pit.bin",
+                                       "mb_idle.bin"),
+             lapic_lines() + pit_lines() + vm_exit_ok("lapic", "pit", "idle")
+             + [idle_vcpu_blocked(), vcpu_stat_at_least("idle", 0, "timer interrupts", 40)]),
+        case("smp-vm-eight-vms", vm_modules("eight_vms.ini", "vmm.elf", "mb_smp.bin"),
+             [text_matching(rf"{vm}: mb_smp: 2 of 2 CPUs started") for vm in eight]
+             + vm_exit_ok(*eight), smp=4, timeout=3 * QEMU_TIMEOUT),
+        case("smp-vm-starve", vm_modules("starve.ini", "vmm.elf", "mb_spin.bin", "mb_ticker.bin"),
+             [text_matching(r"ticker: mb_ticker: \d+ ticks in 1000 ms"),
+              text_matching(r"spin: mb_spin: cpu 0 \d+ iterations in 3000 ms"),
+              started_before_any_exit("spin", "ticker"), exited_before("ticker", "spin")]
+             + vm_exit_ok("ticker", "spin")),
+        # Pinned (tests/manifests/smp_vms.ini): smp on CPU 2, lapic on 0.
+        Case("smp-vms-iso-bochs-vmx", "bochs", 3, str(BOCHS_MEMORY_MIB),
+             smp_lines("smp", 2) + lapic_lines() + pit_lines()
+             + [text_matching(r"c2\] smp: mb_smp: 2 of 2 CPUs started"),
+                text_matching(r"c0\] lapic: mb_lapic: all checks passed")]
+             + vm_exit_ok("smp", "lapic", "pit", "idle")
+             + [idle_vcpu_blocked(), virtualization(VMX_EPT_1G)],
+             iso=SMP_ISO, done=VMS_DONE_RE, fail=re.compile(r"PANIC"), timeout=BOCHS_TIMEOUT),
+    ]
+
+
 def all_cases() -> List[Case]:
     """Every boot case, in report order."""
     return (iso_matrix() + kernel_boots() + graceful_failures() + bochs_boots() + bad_input_cases()
             + [fault_case()] + selftest_cases() + partition_cases() + partition_vm_cases()
-            + iso_demo_cases())
+            + smp_guest_cases() + iso_demo_cases())
 
 
 # ---------------------------------------------------------------- running

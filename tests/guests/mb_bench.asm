@@ -13,7 +13,7 @@
 %define BENCH_FLAGS (MB_FLAG_PAGE_ALIGN | MB_FLAG_MEMORY_INFO | MB_FLAG_ADDRESS)
 %define STACK_TOP   0x90000
 %define ITERATIONS  1000
-%define IDLE_PORT   0x510               ; claimed by no device of the VMM
+%define IDLE_PORT   0x3f0               ; claimed by no device of the VMM (0x510 is fw_cfg)
 %define MMIO_ADDR   0xfeb00000          ; no RAM and no device there
 
 bits 32

@@ -3,8 +3,14 @@
 # $(BUILD)/mb-guests/:
 #   mb_hello.elf   ELF32              mb_triple.elf  ELF64 (32-bit code)
 #   mb_fail.bin    address fields     mb_crash.bin   address fields
+#   mb_bench.bin   address fields
+#   the SMP and interrupt guests (mb_apic.inc), address fields:
+#   mb_smp.bin mb_lapic.bin mb_pit.bin mb_idle.bin mb_spin.bin mb_ticker.bin
+#   mb_ipibench.bin
 #   mb_module.txt  a module for mb_hello
 #   <name>.ini     the manifests of tests/manifests/
+# and bare/<guest>.bin: the SMP and interrupt guests built with -DBARE_QEMU,
+# for check_mb_guests.py (bare QEMU as their platform: make mb-guests-check).
 # Included by the top-level Makefile; also works alone, from the repo root:
 #   make -f tests/guests/mb_guests.mk mb-guests
 
@@ -15,11 +21,14 @@ MB_NASM       := $(or $(NASM),nasm)
 MB_LD         := $(or $(LD),ld)
 MB_LDFLAGS    := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --fatal-warnings \
     --no-warn-rwx-segments -T $(MB_GUEST_DIR)/mb_guest.ld
-MB_GUEST_DEPS := $(MB_GUEST_DIR)/mb_common.inc $(MB_GUEST_DIR)/mb_guest.ld $(MB_GUESTS_MK)
+MB_GUEST_DEPS := $(MB_GUEST_DIR)/mb_common.inc $(MB_GUEST_DIR)/mb_guest.ld $(MB_GUESTS_MK) \
+    $(addprefix $(MB_GUEST_DIR)/,mb_apic.inc mb_apic_code.inc mb_acpi_code.inc mb_smp_code.inc)
+MB_APIC_GUESTS := mb_smp mb_lapic mb_pit mb_idle mb_spin mb_ticker mb_ipibench
 
 MB_GUEST_FILES := $(addprefix $(MB_GUEST_OUT)/,mb_hello.elf mb_triple.elf mb_fail.bin \
-    mb_crash.bin mb_bench.bin mb_module.txt) \
+    mb_crash.bin mb_bench.bin mb_module.txt $(addsuffix .bin,$(MB_APIC_GUESTS))) \
     $(patsubst tests/manifests/%,$(MB_GUEST_OUT)/%,$(wildcard tests/manifests/*.ini))
+MB_BARE_FILES := $(addprefix $(MB_GUEST_OUT)/bare/,$(addsuffix .bin,$(MB_APIC_GUESTS)))
 
 .PHONY: mb-guests
 ifeq ($(.DEFAULT_GOAL),)
@@ -45,6 +54,16 @@ $(MB_GUEST_OUT)/%.bin: $(MB_GUEST_DIR)/%.asm $(MB_GUEST_DEPS)
 	@mkdir -p $(@D)
 	$(MB_NASM) -f bin -Werror -I $(MB_GUEST_DIR)/ -o $@ $<
 
+$(MB_GUEST_OUT)/bare/%.bin: $(MB_GUEST_DIR)/%.asm $(MB_GUEST_DEPS)
+	@mkdir -p $(@D)
+	$(MB_NASM) -f bin -Werror -DBARE_QEMU -I $(MB_GUEST_DIR)/ -o $@ $<
+
+# The SMP and interrupt guests on bare QEMU (SeaBIOS's ACPI tables, QEMU's
+# APIC, IOAPIC, PIC, PIT, PM timer and fw_cfg): checks the guests, not Keel.
+.PHONY: mb-guests-check
+mb-guests-check: $(MB_BARE_FILES)
+	python3 $(MB_GUEST_DIR)/check_mb_guests.py --build-dir $(or $(BUILD),build)
+
 $(MB_GUEST_OUT)/mb_module.txt: $(MB_GUEST_DIR)/mb_module.txt
 	@mkdir -p $(@D)
 	cp $< $@
@@ -69,3 +88,19 @@ $(MB_ISO): $(or $(BUILD),build)/keel.elf $(or $(BUILD),build)/init.elf \
 
 .PHONY: mb-vms-iso
 mb-vms-iso: $(MB_ISO)
+
+# The same for the SMP and interrupt guests (issue 5): GRUB, Keel, init, the
+# VMM and the guests of tests/manifests/smp_vms.ini, booted by
+# tests/boot/boot_tests.py under Bochs (VMX) with 3 CPUs.
+SMP_ISO     := $(or $(BUILD),build)/keel-smp-vms.iso
+SMP_ISO_DIR := $(or $(BUILD),build)/isodir-smp-vms
+
+$(SMP_ISO): $(or $(BUILD),build)/keel.elf $(or $(BUILD),build)/init.elf \
+    $(or $(BUILD),build)/vmm.elf $(MB_GUEST_FILES) $(MB_GUEST_DIR)/mb_smp_grub.cfg
+	@rm -rf $(SMP_ISO_DIR) && mkdir -p $(SMP_ISO_DIR)/boot/grub
+	cp $(filter %.elf %.bin %.ini,$^) $(SMP_ISO_DIR)/boot/
+	cp $(MB_GUEST_DIR)/mb_smp_grub.cfg $(SMP_ISO_DIR)/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(SMP_ISO_DIR) 2>$(SMP_ISO_DIR).log || { cat $(SMP_ISO_DIR).log; exit 1; }
+
+.PHONY: smp-vms-iso
+smp-vms-iso: $(SMP_ISO)

@@ -108,7 +108,8 @@ static void every_key(void)
           "memory = 2G\n"
           "cpus = 64\n"
           "autostart = no\n"
-          "on_exit = poweroff\n");
+          "on_exit = poweroff\n"
+          "affinity = 0, 2,1 # pinned\n");
     CHECK_NO_ERRORS();
     const struct manifest_vm *vm = &m.vms[0];
     CHECK_STR(vm->name, "web-1.a_b");
@@ -124,6 +125,8 @@ static void every_key(void)
     CHECK(!vm->autostart);
     CHECK_EQ(vm->on_exit, MANIFEST_ON_EXIT_POWEROFF);
     CHECK_STR(manifest_on_exit_name(vm->on_exit), "poweroff");
+    CHECK_EQ(vm->affinity_count, 3);
+    CHECK(vm->affinity[0] == 0 && vm->affinity[1] == 2 && vm->affinity[2] == 1);
     static const struct {
         const char *text;
         uint64_t bytes;
@@ -186,11 +189,36 @@ static void defaults(void)
     CHECK_EQ(valid, 1);
 }
 
+static void affinity(void)
+{
+    parse("[vm a]\nimage = a\ncpus = 4\n");
+    CHECK(valid == 1 && m.vms[0].affinity_count == 0); /* default: the vCPUs float */
+    parse("[vm a]\nimage = a\naffinity = 1\n");
+    CHECK(valid == 1 && m.vms[0].affinity_count == 1 && m.vms[0].affinity[0] == 1);
+    parse("[vm a]\nimage = a\naffinity = \"63,0\"\n");
+    CHECK(valid == 1 && m.vms[0].affinity_count == 2 && m.vms[0].affinity[0] == 63);
+    static const char *const bad[] = {"64", "1,,2", ",1", "1,", "one", "-1", "1 2", "0x1", ""};
+    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char text[96];
+        snprintf(text, sizeof(text), "[vm a]\nimage = a\naffinity = %s\n", bad[i]);
+        one_error(text, 3, "expected CPU numbers from 0 to 63 separated by commas (at most 64)");
+        CHECK_MSG(!m.vms[0].valid && m.vms[0].affinity_count == 0, "'%s' accepted", bad[i]);
+    }
+    one_error("[vm a]\nimage = a\naffinity = 1\naffinity = 2\n", 4, "duplicate key 'affinity'");
+    char text[256] = "[vm a]\nimage = a\naffinity = 5";
+    for (unsigned i = 1; i < 64; i++)
+        strcat(text, ",7");
+    parse(text);
+    CHECK(valid == 1 && m.vms[0].affinity_count == 64 && m.vms[0].affinity[63] == 7);
+    strcat(text, ",7\n"); /* 65 entries */
+    one_error(text, 3, "affinity = 5,7,7");
+}
+
 static void errors_in_sections(void)
 {
     one_error("[vm web]\nimage = w\n\n\n\n# x\nmemroy = 64M\n", 7,
               "manifest line 7: unknown key 'memroy' in [vm web] (known: image, cmdline, "
-              "modules, memory, cpus, autostart, on_exit)");
+              "modules, memory, cpus, autostart, on_exit, affinity)");
     one_error("[vm a]\nimage = a\nmemory = 12Q\n", 3,
               "manifest line 3: memory = 12Q: expected a size like 64M (K, M, G)");
     one_error("[vm a]\nimage = a\nmemory = 512K\n", 3, "memory = 512K: must be between 1M and 64G");
@@ -414,6 +442,7 @@ int main(void)
     RUN(every_key);
     RUN(defaults);
     RUN(errors_in_sections);
+    RUN(affinity);
     RUN(errors_in_headers);
     RUN(mixed_vms);
     RUN(crlf_and_whitespace);

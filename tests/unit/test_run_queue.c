@@ -8,9 +8,9 @@
 #include "sched/sched.h"
 #include "sched/sched_internal.h"
 
-static struct thread make(enum sched_priority p, bool in_guest, uint64_t affinity)
+static struct thread make(enum sched_priority p, bool runs_vcpu, uint64_t affinity)
 {
-    return (struct thread){.base_priority = p, .in_guest = in_guest, .affinity = affinity};
+    return (struct thread){.base_priority = p, .runs_vcpu = runs_vcpu, .affinity = affinity};
 }
 
 static void highest_priority_first(void)

@@ -1,9 +1,11 @@
 /* Host unit tests of the VMM's pure parts (guest-loader/): the multiboot1
  * loader (header search, address fields, ELF32/ELF64, modules and the boot
- * information), the argument string, the 16550 model. */
+ * information), the argument string (affinity= too), the clock
+ * conversions, the 16550 model. */
 #include "check.h"
 
 #include "../../guest-loader/args.h"
+#include "../../guest-loader/clock.h"
 #include "../../guest-loader/multiboot.h"
 #include "../../guest-loader/uart.h"
 #include "le_bytes.h"
@@ -338,6 +340,61 @@ static void arguments(void)
     CHECK(vmm_parse_args(longargs, &a, err) && strlen(a.cmdline) == KEEL_START_ARGS_MAX - 1 - 8);
 }
 
+static void affinity_argument(void)
+{
+    struct vmm_args a;
+    char err[VMM_ARGS_ERROR_MAX];
+    CHECK(vmm_parse_args("cpus=2", &a, err) && a.affinity_count == 0);
+    CHECK(vmm_parse_args("affinity=1 cpus=2 cmdline=x", &a, err));
+    CHECK(a.affinity_count == 1 && a.affinity[0] == 1 && a.cpus == 2);
+    CHECK_STR(a.cmdline, "x");
+    CHECK(vmm_parse_args("affinity=0,3,63,3", &a, err));
+    CHECK(a.affinity_count == 4 && a.affinity[0] == 0 && a.affinity[1] == 3);
+    CHECK(a.affinity[2] == 63 && a.affinity[3] == 3);
+    static const char *const bad[] = {
+        "affinity=",   "affinity=64",   "affinity=1,",
+        "affinity=,1", "affinity=1,,2", "affinity=a",
+        "affinity=-1", "affinity=0x1",  "affinity=99999999999999999999"};
+    for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err[0] = '\0';
+        CHECK_MSG(!vmm_parse_args(bad[i], &a, err) && strstr(err, "CPU numbers below 64"),
+                  "'%s' accepted, or '%s'", bad[i], err);
+    }
+    CHECK(!vmm_parse_args("affinity=1 affinity=2", &a, err) && strstr(err, "affinity given twice"));
+    /* 64 entries are fine, 65 are not */
+    char list[KEEL_START_ARGS_MAX] = "affinity=0";
+    for (unsigned i = 1; i < 64; i++)
+        strcat(list, ",1");
+    CHECK(vmm_parse_args(list, &a, err) && a.affinity_count == 64 && a.affinity[63] == 1);
+    strcat(list, ",2");
+    CHECK(!vmm_parse_args(list, &a, err) && strstr(err, "at most 64"));
+}
+
+/* ns <-> TSC (clock.h): exact where the rates divide, rounded the safe way
+ * elsewhere, no overflow after years of uptime. */
+static void clock_conversions(void)
+{
+    const uint64_t khz = 2500000, boot = 1000; /* 2.5 GHz */
+    CHECK_EQ(clock_tsc_to_ns(boot, boot, khz), 0);
+    CHECK_EQ(clock_tsc_to_ns(boot - 1, boot, khz), 0);
+    CHECK_EQ(clock_tsc_to_ns(boot + 2500000, boot, khz), 1000000);
+    CHECK_EQ(clock_tsc_to_ns(boot + 5, boot, khz), 2);
+    CHECK_EQ(clock_ns_to_tsc(2, boot, khz), boot + 5);
+    CHECK_EQ(clock_ns_to_tsc(0, boot, khz), boot);
+    const uint64_t year_ns = 365ull * 24 * 3600 * 1000000000ull;
+    uint64_t tsc = clock_ns_to_tsc(3 * year_ns, boot, khz);
+    CHECK_EQ(tsc, boot + 3 * year_ns / 2 * 5);
+    CHECK_EQ(clock_tsc_to_ns(tsc, boot, khz), 3 * year_ns);
+    CHECK_EQ(clock_ns_to_tsc(UINT64_MAX, boot, khz), UINT64_MAX);
+    /* An odd rate: the deadline is never early, and at most a tick late. */
+    const uint64_t odd = 2893411;
+    for (uint64_t ns = 0; ns < 5000000; ns += 999983) {
+        uint64_t t = clock_ns_to_tsc(ns + 123456789012ull, boot, odd);
+        CHECK(clock_tsc_to_ns(t, boot, odd) >= ns + 123456789012ull);
+        CHECK(clock_tsc_to_ns(t - 1, boot, odd) < ns + 123456789012ull);
+    }
+}
+
 static char lines[8][UART_LINE_MAX + 1];
 static unsigned line_count;
 
@@ -402,6 +459,8 @@ int main(void)
     RUN(boot_information);
     RUN(boot_information_refused);
     RUN(arguments);
+    RUN(affinity_argument);
+    RUN(clock_conversions);
     RUN(uart_model);
     free(ram_bytes);
     return check_finish();

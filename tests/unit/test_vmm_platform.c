@@ -386,12 +386,15 @@ static void pm_sleep(void)
     acpi_pm_io(&pm, ACPI_PM1_CNT, 2, false, &v, 0, &off);
     CHECK(!off);
     acpi_pm_io(&pm, ACPI_PM1_CNT, 2, true, &v, 0, &off);
-    CHECK_EQ(v, 5u << ACPI_PM1_SLP_TYP_SHL | ACPI_PM1_SCI_EN); /* SLP_EN reads 0 */
-    v = ACPI_SLP_TYP_S5 << ACPI_PM1_SLP_TYP_SHL | ACPI_PM1_SLP_EN;
+    CHECK_EQ(v, 5u << ACPI_PM1_SLP_TYP_SHL | ACPI_PM1_SCI_EN);   /* SLP_EN reads 0 */
+    const uint32_t s5 = ACPI_SLP_TYP_S5 << ACPI_PM1_SLP_TYP_SHL; /* 0: S5 is type 0 here */
+    // cppcheck-suppress badBitmaskCheck
+    v = s5 | ACPI_PM1_SLP_EN;
     acpi_pm_io(&pm, ACPI_PM1_CNT, 2, false, &v, 0, &off);
     CHECK(off);
     off = false; /* a byte write of the high half does it too */
-    v = (ACPI_SLP_TYP_S5 << ACPI_PM1_SLP_TYP_SHL | ACPI_PM1_SLP_EN) >> 8;
+    // cppcheck-suppress badBitmaskCheck
+    v = (s5 | ACPI_PM1_SLP_EN) >> 8;
     acpi_pm_io(&pm, ACPI_PM1_CNT + 1, 1, false, &v, 0, &off);
     CHECK(off);
     acpi_pm_io(&pm, ACPI_PM1_CNT, 2, false, &v, 0, NULL); /* NULL is fine */

@@ -7,6 +7,7 @@
  *   cmdline = "web -v"    guest command line (default: the image name)
  *   modules = env, data   further boot modules for the guest, in order
  *   memory  = 64M         cpus = 1   autostart = yes   on_exit = keep
+ *   affinity = 0, 1       vCPU i runs on physical CPU list[i % n] (default: any)
  *
  * The parser is pure (no hypercalls, no heap, no global state) and built
  * both for ring 3 and for host tests and fuzzing. It never fails as a whole:
@@ -33,6 +34,7 @@
 #define MANIFEST_MAX_MEMORY     (64ull << 30)
 #define MANIFEST_MEMORY_ALIGN   4096ull
 #define MANIFEST_MAX_CPUS       64
+#define MANIFEST_MAX_AFFINITY   64 /* CPU list entries (numparse.h's CPU_LIST_MAX) */
 
 enum manifest_on_exit {
     MANIFEST_ON_EXIT_KEEP,     /* the VM ends alone; the others go on */
@@ -47,6 +49,8 @@ struct manifest_vm {
     unsigned module_count;
     uint64_t memory; /* bytes: MANIFEST_MIN_MEMORY..MAX, a multiple of 4 KiB */
     unsigned cpus;   /* 1..MANIFEST_MAX_CPUS */
+    uint8_t affinity[MANIFEST_MAX_AFFINITY]; /* physical CPU numbers (< 64) */
+    unsigned affinity_count;                 /* 0: the vCPUs float */
     bool autostart;
     enum manifest_on_exit on_exit;
     unsigned line; /* of the [vm name] header */

@@ -19,6 +19,7 @@ enum mf_key {
     MF_KEY_CPUS,
     MF_KEY_AUTOSTART,
     MF_KEY_ON_EXIT,
+    MF_KEY_AFFINITY,
     MF_KEY_COUNT
 };
 

@@ -8,7 +8,9 @@
 #include "kstring.h"
 #include "manifest_internal.h"
 
-#define KNOWN_KEYS "image, cmdline, modules, memory, cpus, autostart, on_exit"
+#define KNOWN_KEYS "image, cmdline, modules, memory, cpus, autostart, on_exit, affinity"
+
+_Static_assert(MANIFEST_MAX_AFFINITY == CPU_LIST_MAX, "affinity list sizes");
 
 typedef void (*mf_setter)(struct mf_parser *p, struct manifest_vm *vm, struct mf_text v);
 
@@ -163,6 +165,23 @@ static void set_cpus(struct mf_parser *p, struct manifest_vm *vm, struct mf_text
         vm->cpus = (unsigned)n;
 }
 
+/* The same syntax as the VMM's affinity= (numparse.h), blanks allowed. */
+static void set_affinity(struct mf_parser *p, struct manifest_vm *vm, struct mf_text v)
+{
+    char shown[MF_EXCERPT_MAX];
+    mf_excerpt(shown, v);
+    uint8_t cpus[CPU_LIST_MAX];
+    unsigned count;
+    if (!parse_cpu_list(v.p, v.len, cpus, &count)) {
+        mf_report(
+            p, "affinity = %s: expected CPU numbers from 0 to %d separated by commas (at most %d)",
+            shown, CPU_LIST_MAX - 1, CPU_LIST_MAX);
+        return;
+    }
+    memcpy(vm->affinity, cpus, count);
+    vm->affinity_count = count;
+}
+
 static bool text_is(struct mf_text v, const char *word)
 {
     return strlen(word) == v.len && memcmp(v.p, word, v.len) == 0;
@@ -209,7 +228,7 @@ static const struct {
     [MF_KEY_IMAGE] = {"image", set_image},       [MF_KEY_CMDLINE] = {"cmdline", set_cmdline},
     [MF_KEY_MODULES] = {"modules", set_modules}, [MF_KEY_MEMORY] = {"memory", set_memory},
     [MF_KEY_CPUS] = {"cpus", set_cpus},          [MF_KEY_AUTOSTART] = {"autostart", set_autostart},
-    [MF_KEY_ON_EXIT] = {"on_exit", set_on_exit},
+    [MF_KEY_ON_EXIT] = {"on_exit", set_on_exit}, [MF_KEY_AFFINITY] = {"affinity", set_affinity},
 };
 
 void mf_assign(struct mf_parser *p, struct mf_text key, struct mf_text rest)

@@ -11,6 +11,8 @@
 #define GIB              (1ull << 30)
 #define MIB              (1ull << 20)
 #define KIB              (1ull << 10)
+/* "63," per entry at most, and the NUL. */
+#define AFFINITY_TEXT_MAX (MANIFEST_MAX_AFFINITY * 3 + 1)
 
 /* Each boot module is opened once: handles are a partition's scarce thing. */
 static struct {
@@ -44,11 +46,24 @@ static void format_size(uint64_t bytes, char *buf, size_t size)
         snprintf(buf, size, "%lluK", (unsigned long long)(bytes / KIB));
 }
 
+/* "0,1": the affinity list as the VMM's argument takes it; "" when none. */
+static void format_affinity(const struct manifest_vm *vm, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (unsigned i = 0; i < vm->affinity_count && used < size; i++) {
+        int n = snprintf(buf + used, size - used, "%s%u", i ? "," : "", vm->affinity[i]);
+        used += n > 0 ? (size_t)n : 0;
+    }
+}
+
 int vmm_args_format(const struct manifest_vm *vm, char *buf, size_t size)
 {
-    char memory[24];
+    char memory[24], affinity[AFFINITY_TEXT_MAX];
     format_size(vm->memory, memory, sizeof(memory));
-    int n = snprintf(buf, size, "memory=%s cpus=%u cmdline=%s", memory, vm->cpus, vm->cmdline);
+    format_affinity(vm, affinity, sizeof(affinity));
+    int n = snprintf(buf, size, "memory=%s cpus=%u %s%s%scmdline=%s", memory, vm->cpus,
+                     affinity[0] ? "affinity=" : "", affinity, affinity[0] ? " " : "", vm->cmdline);
     return n < 0 || (size_t)n >= size ? -1 : n;
 }
 
@@ -114,8 +129,11 @@ long vm_start(const struct manifest_vm *vm, long vmm)
     }
     char memory[24];
     format_size(vm->memory, memory, sizeof(memory));
-    printf("keel: vm %s started: image %s, memory %s, %u CPU%s, %u module%s, on_exit %s\n",
+    char affinity[AFFINITY_TEXT_MAX];
+    format_affinity(vm, affinity, sizeof(affinity));
+    printf("keel: vm %s started: image %s, memory %s, %u CPU%s, %u module%s, on_exit %s%s%s\n",
            vm->name, vm->image, memory, vm->cpus, vm->cpus == 1 ? "" : "s", vm->module_count,
-           vm->module_count == 1 ? "" : "s", manifest_on_exit_name(vm->on_exit));
+           vm->module_count == 1 ? "" : "s", manifest_on_exit_name(vm->on_exit),
+           affinity[0] ? ", affinity " : "", affinity);
     return p;
 }

@@ -80,3 +80,34 @@ bool parse_size(const char *s, size_t len, uint64_t *bytes)
     *bytes = v << shift;
     return true;
 }
+
+static bool is_list_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+bool parse_cpu_list(const char *s, size_t len, uint8_t cpus[CPU_LIST_MAX], unsigned *count)
+{
+    unsigned n = 0;
+    size_t i = 0;
+    *count = 0;
+    for (;;) {
+        while (i < len && is_list_blank(s[i]))
+            i++;
+        uint64_t cpu;
+        bool overflow;
+        size_t used = parse_digits(s + i, len - i, 10, &cpu, &overflow);
+        if (used == 0 || overflow || cpu >= CPU_LIST_MAX || n == CPU_LIST_MAX)
+            return false;
+        cpus[n++] = (uint8_t)cpu;
+        i += used;
+        while (i < len && is_list_blank(s[i]))
+            i++;
+        if (i == len)
+            break;
+        if (s[i++] != ',')
+            return false;
+    }
+    *count = n;
+    return true;
+}

@@ -24,4 +24,14 @@ bool parse_u64(const char *s, size_t len, uint64_t *value);
  * false when malformed or beyond 64 bits. */
 bool parse_size(const char *s, size_t len, uint64_t *bytes);
 
+/* A CPU list, the manifest's and the VMM's affinity (docs/manifest.md):
+ * decimal CPU numbers below CPU_LIST_MAX separated by commas, blanks
+ * allowed around each, e.g. "1" or "0, 2"; at most CPU_LIST_MAX entries
+ * (a number may repeat). All of s[0..len) must be such a list, with no
+ * empty entry; the numbers go to cpus[0 ..] and their count to *count
+ * (0 and false when malformed). CPU_LIST_MAX is the width of a
+ * KEEL_HC_THREAD_AFFINITY mask. */
+#define CPU_LIST_MAX 64
+bool parse_cpu_list(const char *s, size_t len, uint8_t cpus[CPU_LIST_MAX], unsigned *count);
+
 #endif

@@ -64,8 +64,7 @@ long keel_irq_line(long vm, unsigned irq, unsigned level)
 
 long keel_signal_msi(long vm, uint64_t address, uint32_t data)
 {
-    struct keel_msi m = {.address_lo = (uint32_t)address,
-                         .address_hi = (uint32_t)(address >> 32),
-                         .data = data};
+    struct keel_msi m = {
+        .address_lo = (uint32_t)address, .address_hi = (uint32_t)(address >> 32), .data = data};
     return VM_HC2(KEEL_HC_SIGNAL_MSI, vm, &m);
 }
