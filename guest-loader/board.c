@@ -67,6 +67,7 @@ static void send_msi(void *ctx, uint64_t address, uint32_t data)
 static void isa_irq(void *ctx, unsigned irq, bool level)
 {
     struct board *b = ctx;
+    b->irq_moved = true;
     pic_set_irq(&b->pic, irq, level);
     ioapic_set_irq(&b->ioapic, irq == ISA_IRQ_PIT ? GSI_PIT : irq, level);
 }
@@ -78,7 +79,7 @@ static void isa_irq(void *ctx, unsigned irq, bool level)
  * otherwise the core is asked for an exit once it can
  * (request_interrupt_window). The PIC is only acknowledged when the CPU
  * would do its INTA cycle, never while the guest has interrupts off. */
-void board_offer_extint(struct board *b, struct keel_run *run)
+static void offer_extint(struct board *b, struct keel_run *run)
 {
     lock(b);
     bool pending = pic_output(&b->pic);
@@ -95,6 +96,26 @@ void board_offer_extint(struct board *b, struct keel_run *run)
                 "not reported",
                 vector, keel_strerror(err));
     run->ready_for_interrupt_injection = 0; /* one at a time, until the next exit says */
+}
+
+void board_prepare_vcpu0_run(struct board *b, struct keel_run *run)
+{
+    uint64_t now = rdtsc();
+    lock(b);
+    bool timers = b->timers_touched || (b->next_event_tsc && now >= b->next_event_tsc);
+    b->timers_touched = false;
+    unlock(b);
+    if (timers) {
+        board_advance(b, clock_tsc_to_ns(now, b->boot_tsc, b->tsc_khz));
+        b->next_event_tsc = board_next_event_tsc(b);
+    }
+    lock(b);
+    bool irqs = b->irq_moved;
+    b->irq_moved = false;
+    unlock(b);
+    if (irqs || run->request_interrupt_window)
+        offer_extint(b, run);
+    run->exit_deadline_tsc = b->next_event_tsc;
 }
 
 static void add_files(struct board *b, const struct board_config *cfg)
@@ -132,6 +153,7 @@ void board_init(struct board *b, const struct board_config *cfg)
     fw_cfg_init(&b->fw_cfg, (uint16_t)cfg->cpus, cfg->ram_size);
     add_files(b, cfg);
     uart_init(&b->com1, cfg->emit, cfg->ctx);
+    b->timers_touched = true; /* the first run computes the first deadline */
 }
 
 void board_port_io(struct board *b, uint16_t port, unsigned size, bool in, uint32_t *value)

@@ -74,6 +74,10 @@ struct board {
     unsigned ports_reported; /* accesses to unclaimed ports */
     uint64_t mmio_accesses;  /* accesses to unbacked memory */
     unsigned msi_errors, extint_errors;
+    /* What vCPU 0's thread must look at before its next run (board.c):
+     * a timer device was programmed or read, an interrupt line moved. */
+    bool timers_touched, irq_moved;
+    uint64_t next_event_tsc; /* cached board_next_event_tsc (0: none) */
 };
 
 /* Every device in its reset state, the RTC at cfg->wallclock. */
@@ -96,10 +100,12 @@ void board_advance(struct board *b, uint64_t now_ns);
 /* Prints what COM1 has of an unfinished line. */
 void board_flush_console(struct board *b);
 
-/* vCPU 0's thread, before each KEEL_HC_RUN: hands the PIC's interrupt to
- * the core when run says vCPU 0 can take it, else asks for an exit when it
- * can (run->request_interrupt_window). */
-void board_offer_extint(struct board *b, struct keel_run *run);
+/* vCPU 0's thread, before each KEEL_HC_RUN: brings the timer devices up to
+ * date when one fell due or was touched, hands the PIC's interrupt to the
+ * core when run says vCPU 0 can take it (else asks for an exit when it
+ * can: run->request_interrupt_window), and sets run's exit deadline. Does
+ * nothing costly when nothing changed: this is on every exit's path. */
+void board_prepare_vcpu0_run(struct board *b, struct keel_run *run);
 
 /* devices.c, called with the lock held: the port and MMIO decoders. */
 void dev_port_io(struct board *b, uint16_t port, unsigned size, bool in, uint32_t *value,

@@ -36,8 +36,15 @@ static bool byte_io(struct board *b, uint16_t port, bool in, uint8_t *value, uin
             *value = NOTHING;
         return true;
     }
-    return pic_io(&b->pic, port, in, value) || pit_io(&b->pit, port, in, value, now_ns) ||
-           rtc_io(&b->rtc, port, in, value, now_ns);
+    if (pic_io(&b->pic, port, in, value)) {
+        b->irq_moved = true; /* a mask or an EOI may raise the PIC's output */
+        return true;
+    }
+    if (pit_io(&b->pit, port, in, value, now_ns) || rtc_io(&b->rtc, port, in, value, now_ns)) {
+        b->timers_touched = b->irq_moved = true;
+        return true;
+    }
+    return false;
 }
 
 /* An access whose first port is an 8-bit device's: byte i goes to port +
@@ -110,6 +117,8 @@ void dev_port_io(struct board *b, uint16_t port, unsigned size, bool in, uint32_
 {
     bool off = false;
     if (acpi_pm_io(&b->pm, port, size, in, value, now_ns, &off)) {
+        if (!in)
+            b->timers_touched = true; /* PM1 enables, SCI_EN: the SCI's timing */
         if (off)
             power_off(b);
         return;
@@ -132,7 +141,7 @@ void dev_mmio(struct board *b, uint64_t gpa, unsigned len, bool write, uint8_t *
 {
     if (gpa >= IOAPIC_BASE && gpa - IOAPIC_BASE < IOAPIC_SIZE) {
         ioapic_mmio(&b->ioapic, gpa - IOAPIC_BASE, len, write, data);
-        return;
+        return; /* an unmasked line delivers through send_msi at once */
     }
     if (!write)
         memset(data, 0xff, len);

@@ -242,13 +242,10 @@ _Noreturn static void run_vcpu(struct vmm_vcpu *c)
     if (c->index != 0) /* vCPU 0's thread, the main one, was pinned before the setup */
         vmm_pin_vcpu_thread(v, c->index);
     while (!vm_done(v)) {
-        uint64_t deadline = 0;
-        if (c->index == 0) {
-            board_advance(b, board_now_ns(b));
-            board_offer_extint(b, c->run);
-            deadline = board_next_event_tsc(b);
-        }
-        c->run->exit_deadline_tsc = deadline;
+        if (c->index == 0)
+            board_prepare_vcpu0_run(b, c->run); /* device timers, the PIC, the deadline */
+        else
+            c->run->exit_deadline_tsc = 0;
         long err = keel_run(c->handle);
         if (err < 0) {
             vmm_say("KEEL_HC_RUN failed%s: %s", label(c, on), keel_strerror(err));

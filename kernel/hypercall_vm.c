@@ -461,8 +461,9 @@ static int64_t hc_run(struct partition *p, int64_t h)
     vcpu_run_loop(v, &ops, &stop);
     v->stats.exits_to_vmm++;
     describe_exit(uv, &stop);
-    uv->run->if_flag = virt->interrupt_allowed(v);
-    uv->run->ready_for_interrupt_injection = vcpu_ready_for_extint(v);
+    bool allowed = virt->interrupt_allowed(v);
+    uv->run->if_flag = allowed;
+    uv->run->ready_for_interrupt_injection = allowed && vcpu_extint_slot_free(v);
     uv->run->apic_base = vlapic_base_msr(&v->lapic);
     __atomic_store_n(&uv->running, 0, __ATOMIC_RELEASE);
     return 0;

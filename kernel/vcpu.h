@@ -178,6 +178,7 @@ struct vcpu {
     struct thread *volatile thread; /* the thread running it (in KEEL_HC_RUN), or NULL */
     enum vcpu_mp_state mp_state;
     uint64_t eoi_exits[4]; /* level-triggered vectors EOIed, for the VMM's IOAPIC */
+    bool eoi_exit_pending; /* eoi_exits has a bit set */
     bool window_wanted;    /* the VMM's request_interrupt_window: exit once an ExtINT can go in */
 };
 

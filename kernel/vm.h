@@ -105,6 +105,8 @@ void vcpu_raise_interrupt(struct vcpu *v, uint8_t vector);
  * (interrupts on, no shadow, nothing else being injected, its LAPIC takes
  * ExtINT) and none is queued. */
 bool vcpu_ready_for_extint(struct vcpu *v);
+/* The same without the guest's interrupt flag (no backend access). */
+bool vcpu_extint_slot_free(const struct vcpu *v);
 
 /* vcpu_reset.c: the register state after INIT (SDM Vol. 3A 10.1.1, table
  * 10-1), and an AP's start at a start-up IPI's vector. */

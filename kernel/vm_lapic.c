@@ -95,6 +95,7 @@ static void env_eoi_level(void *ctx, uint8_t vector)
 {
     struct vcpu *v = ctx;
     v->eoi_exits[vector / 64] |= 1ull << (vector % 64);
+    v->eoi_exit_pending = true;
 }
 
 void vm_lapic_init(struct vcpu *v)
@@ -210,5 +211,6 @@ bool vcpu_take_eoi_exit(struct vcpu *v, uint8_t *vector)
             return true;
         }
     }
+    v->eoi_exit_pending = false;
     return false;
 }

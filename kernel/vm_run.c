@@ -56,13 +56,18 @@ static int pending_extint(const struct vcpu *v)
     return -1;
 }
 
-bool vcpu_ready_for_extint(struct vcpu *v)
+bool vcpu_extint_slot_free(const struct vcpu *v)
 {
     for (unsigned w = 0; w < 4; w++) {
         if (__atomic_load_n(&v->pending_irqs[w], __ATOMIC_ACQUIRE))
             return false;
     }
-    return !v->has_pending_event && vlapic_accepts_extint(&v->lapic) && virt->interrupt_allowed(v);
+    return !v->has_pending_event && vlapic_accepts_extint(&v->lapic);
+}
+
+bool vcpu_ready_for_extint(struct vcpu *v)
+{
+    return vcpu_extint_slot_free(v) && virt->interrupt_allowed(v);
 }
 
 /* NMIs first, then the PIC's ExtINT, then the highest vector the LAPIC's
@@ -70,8 +75,26 @@ bool vcpu_ready_for_extint(struct vcpu *v)
  * take an interrupt now, an interrupt-window exit is asked for. NMIs are
  * injected at the next entry without tracking the guest's NMI blocking
  * (Keel's own devices raise none; see docs/virtualization.md). */
+/* Nothing could be delivered: no NMI, no ExtINT, an empty IRR. The common
+ * case on every exit, so plain loads only (a sender that sets a bit after
+ * this look also kicks the vCPU, whose next entry then exits at once). */
+static bool nothing_to_deliver(const struct vcpu *v)
+{
+    const struct vlapic *a = &v->lapic;
+    uint64_t any = __atomic_load_n(&a->nmi_pending, __ATOMIC_RELAXED);
+    for (unsigned w = 0; w < 4; w++)
+        any |= __atomic_load_n(&v->pending_irqs[w], __ATOMIC_RELAXED);
+    for (unsigned w = 0; w < VLAPIC_IRR_WORDS; w++)
+        any |= __atomic_load_n(&a->regs[(VLAPIC_REG_IRR >> 2) + w * 4], __ATOMIC_RELAXED);
+    return !any;
+}
+
 static void deliver_interrupts(struct vcpu *v)
 {
+    if (!v->has_pending_event && nothing_to_deliver(v)) {
+        virt->request_interrupt_window(v, v->window_wanted);
+        return;
+    }
     if (!v->has_pending_event && vlapic_take_nmi(&v->lapic)) {
         v->pending_event = (struct vcpu_event){.type = EVENT_NMI, .vector = VEC_NMI_GUEST};
         v->has_pending_event = true;
@@ -210,7 +233,7 @@ static bool must_stop(struct vcpu *v, const struct vm_device_ops *dev, struct vc
         stop->code = v->stop_code;
     } else if (dev->should_stop && dev->should_stop(dev->ctx)) {
         stop->reason = VCPU_STOP_ABORTED;
-    } else if (vcpu_take_eoi_exit(v, &vector)) {
+    } else if (v->eoi_exit_pending && vcpu_take_eoi_exit(v, &vector)) {
         stop->reason = VCPU_STOP_EOI;
         stop->code = vector;
     } else if (deadline_passed(v)) {
@@ -275,6 +298,10 @@ static bool halted_for_good(struct vcpu *v, bool wake_on_interrupt)
  * when the vCPU has nothing to run yet. */
 static bool handle_init_sipi(struct vcpu *v)
 {
+    const struct vlapic *a = &v->lapic;
+    if (v->mp_state == VCPU_MP_RUNNABLE && !__atomic_load_n(&a->init_pending, __ATOMIC_RELAXED) &&
+        !__atomic_load_n(&a->sipi_pending, __ATOMIC_RELAXED))
+        return false; /* the common case, without atomic read-modify-writes */
     if (vlapic_take_init(&v->lapic)) {
         vcpu_reset_for_init(v);
         v->mp_state = v->id == 0 ? VCPU_MP_RUNNABLE : VCPU_MP_WAIT_SIPI;
@@ -302,7 +329,8 @@ void vcpu_run_loop(struct vcpu *v, const struct vm_device_ops *dev, struct vcpu_
             block(v, dev, false);
             continue;
         }
-        vlapic_timer_poll(&v->lapic);
+        if (rdtsc() >= v->lapic_deadline_tsc)
+            vlapic_timer_poll(&v->lapic); /* only when its host timer is due */
         deliver_interrupts(v);
         if (v->window_wanted && vcpu_ready_for_extint(v)) {
             stop->reason = VCPU_STOP_IRQ_WINDOW; /* the VMM's PIC may interrupt now */

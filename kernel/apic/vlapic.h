@@ -57,6 +57,7 @@
 #define VLAPIC_REG_ISR         0x100u /* 8 registers, 0x100-0x170 */
 #define VLAPIC_REG_TMR         0x180u /* 8 registers, 0x180-0x1f0 */
 #define VLAPIC_REG_IRR         0x200u /* 8 registers, 0x200-0x270 */
+#define VLAPIC_IRR_WORDS       8u     /* ... at a 16-byte stride: regs[] index +4 each */
 #define VLAPIC_REG_ESR         0x280u
 #define VLAPIC_REG_LVT_CMCI    0x2f0u /* absent in Keel's model (max LVT entry 5) */
 #define VLAPIC_REG_ICR_LO      0x300u
