@@ -52,6 +52,27 @@ static bool map_module(long h, struct keel_module_info *info)
     return true;
 }
 
+#ifdef VMM_TEST_HOOKS
+static void hog(void *arg)
+{
+    const struct vmm *v = arg;
+    vmm_pin_vcpu_thread(v, 0);
+    uint64_t end = __builtin_ia32_rdtsc() + VMM_TEST_HOG_MS * v->tsc_khz;
+    while (__builtin_ia32_rdtsc() < end)
+        __asm__ volatile("pause");
+    vmm_say("test hook: the spinning thread stops");
+}
+
+static void start_hog(struct vmm *v)
+{
+    if (strncmp(v->name, VMM_TEST_HOG_PREFIX, strlen(VMM_TEST_HOG_PREFIX)) != 0)
+        return;
+    vmm_say("test hook: a thread spins for %u ms without blocking", VMM_TEST_HOG_MS);
+    if (keel_thread_spawn(hog, v, 0) < 0)
+        vmm_say("test hook: cannot start the spinning thread");
+}
+#endif
+
 static struct vmm vmm;
 static struct keel_module_info image, modules[VMM_MAX_MODULES];
 
@@ -91,6 +112,9 @@ int main(const struct keel_start_info *si)
     if (vmm.args.cmdline[0] == '\0') /* the first word is the program's name */
         kstrlcpy(vmm.args.cmdline, image.name, sizeof(vmm.args.cmdline));
     vmm_pin_vcpu_thread(&vmm, 0); /* the setup runs where vCPU 0 will */
+#ifdef VMM_TEST_HOOKS
+    start_hog(&vmm);
+#endif
     int status = vmm_setup(&vmm, &image, modules, granted - 1);
     if (status)
         return status;

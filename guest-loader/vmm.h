@@ -23,7 +23,13 @@
 #ifdef VMM_TEST_HOOKS
 /* Test builds only (vmm-test.elf): an OUT of this value to this port makes
  * the VMM fault on purpose, to test that the core and init survive it. */
-#define VMM_TEST_CRASH_PORT  0xf5
+#define VMM_TEST_CRASH_PORT 0xf5
+/* ... and a VM whose name starts with this gets, besides its vCPU threads,
+ * a thread that spins in ring 3 for VMM_TEST_HOG_MS without blocking or
+ * running a vCPU (on vCPU 0's CPU), to test that a partition thread that
+ * behaves so cannot starve other VMs' vCPUs (kernel/sched/thread.h). */
+#define VMM_TEST_HOG_PREFIX  "hog"
+#define VMM_TEST_HOG_MS      4000
 #define VMM_TEST_CRASH_VALUE 0x5a
 #endif
 

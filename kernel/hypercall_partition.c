@@ -99,6 +99,7 @@ static int64_t hc_partition_wait(struct partition *p, int64_t h, uint64_t status
         if (!done) {
             child->waiter = me;
             me->state = THREAD_BLOCKED;
+            me->demoted = false; /* waiting: a device model again */
         }
         spin_unlock_irqrestore(&child->lock, flags);
         if (done) {

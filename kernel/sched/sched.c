@@ -153,6 +153,7 @@ void schedule(void)
     }
     if (prev->state == THREAD_RUNNING)
         prev->state = THREAD_RUNNABLE;
+    q->busy_ticks = 0;
     next->state = THREAD_RUNNING;
     next->on_cpu = true;
     next->cpu = me->index;
@@ -184,8 +185,10 @@ void sched_block_unless(bool (*ready)(void *arg), void *arg)
     }
     spin_lock(&q->lock);
     bool go_on = ready(arg);
-    if (!go_on)
+    if (!go_on) {
         t->state = THREAD_BLOCKED;
+        t->demoted = false;
+    }
     spin_unlock(&q->lock);
     if (!go_on)
         schedule();
@@ -208,7 +211,11 @@ void sched_tick(void)
     }
     if (++q->slice_ticks >= SCHED_SLICE_TICKS) {
         q->slice_ticks = 0;
-        if (rq_best_priority(q) >= (int)thread_priority(me->current))
+        struct thread *t = me->current;
+        if (++q->busy_ticks >= SCHED_DEMOTE_TICKS && thread_priority(t) > SCHED_PRIO_VCPU &&
+            t->partition)
+            t->demoted = true; /* a whole slice without blocking: see thread.h */
+        if (rq_best_priority(q) >= (int)thread_priority(t))
             q->need_resched = true; /* round robin within the priority */
     }
 }

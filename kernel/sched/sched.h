@@ -19,6 +19,7 @@
 
 #define SCHED_SLICE_TICKS   1 /* round-robin slice, in timer ticks (TIMER_HZ) */
 #define SCHED_BALANCE_TICKS 4 /* queue lengths are compared this often */
+#define SCHED_DEMOTE_TICKS  2 /* a device-priority thread running this long is demoted */
 
 /* Boot CPU, once: the kick IPI's handler. */
 void sched_init(void);

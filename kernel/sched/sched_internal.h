@@ -13,6 +13,7 @@ struct run_queue {
     bool busy;       /* a thread other than idle runs */
     volatile bool need_resched;
     unsigned slice_ticks; /* ticks the current thread has run in its slice */
+    unsigned busy_ticks;  /* ticks it has run since it last started (blocking ends that) */
     unsigned balance_ticks;
 };
 
@@ -20,7 +21,7 @@ extern struct run_queue sched_queues[MAX_CPUS];
 
 static inline enum sched_priority thread_priority(const struct thread *t)
 {
-    return t->runs_vcpu ? SCHED_PRIO_VCPU : t->base_priority;
+    return t->runs_vcpu || t->demoted ? SCHED_PRIO_VCPU : t->base_priority;
 }
 
 /* List operations; the caller holds q->lock. */

@@ -14,7 +14,10 @@ enum thread_state { THREAD_RUNNABLE, THREAD_RUNNING, THREAD_BLOCKED, THREAD_DEAD
  * (KEEL_HC_RUN); from then on it is a vCPU thread, at SCHED_PRIO_VCPU, also
  * while it emulates its guest's devices in ring 3. So device-model threads
  * (a VMM's I/O or timer threads, the root partition) run above the guests,
- * and vCPU threads share the CPUs round-robin whatever their exits do. */
+ * and vCPU threads share the CPUs round-robin whatever their exits do. A
+ * partition thread that runs a whole slice at a higher priority without
+ * blocking is not behaving as a device model: it drops to SCHED_PRIO_VCPU
+ * until it next blocks, so a spinning partition cannot starve other VMs. */
 enum sched_priority { SCHED_PRIO_VCPU = 0, SCHED_PRIO_DEVICE = 1, SCHED_PRIO_KERNEL = 2 };
 #define SCHED_PRIORITIES 3
 
@@ -28,6 +31,7 @@ struct thread {
     bool on_cpu;       /* a CPU runs on its stack (until the switch away is done) */
     bool woken_on_cpu; /* woken while still on_cpu: requeued as a wake-up */
     bool runs_vcpu;    /* has run a vCPU: SCHED_PRIO_VCPU */
+    bool demoted;      /* used a whole slice above SCHED_PRIO_VCPU: there until it blocks */
     enum sched_priority base_priority;
     uint64_t affinity; /* CPUs it may run on, a bit each; never 0 */
     struct thread *next_in_queue;

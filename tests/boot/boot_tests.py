@@ -610,6 +610,23 @@ def exited_before(first: str, second: str) -> Check:
     return check
 
 
+def ended_while_hog_spun(vm: str) -> Check:
+    """Check VM vm ended while the test VMM's spinning thread (hog.ini) still
+    spun: a partition thread that never blocks did not starve it."""
+    def check(text: str) -> Optional[str]:
+        ended = re.search(rf"keel: vm {re.escape(vm)} exited", text)
+        spun = re.search(r"hog: vmm: test hook: a thread spins", text)
+        stopped = re.search(r"hog: vmm: test hook: the spinning thread stops", text)
+        if ended is None or spun is None:
+            return f"vm {vm} did not end, or the spinning thread never started"
+        if ended.start() < spun.start():
+            return f"vm {vm} ended before the spinning thread started"
+        if stopped is not None and stopped.start() < ended.start():
+            return f"vm {vm} ended only after the spinning thread stopped: it was starved"
+        return None
+    return check
+
+
 def vm_exit_ok(*vms: str) -> List[Check]:
     """Each VM ended with status 0."""
     return [text_matching(rf"(?m)init: keel: vm {re.escape(vm)} exited, status 0$") for vm in vms]
@@ -672,6 +689,10 @@ def smp_guest_cases() -> List[Case]:
               started_before_any_exit("spin", "ticker"), exited_before("ticker", "spin")]
              + vm_exit_ok("ticker", "spin")),
         # Pinned (tests/manifests/smp_vms.ini): smp on CPU 2, lapic on 0.
+        case("smp-vm-spinning-vmm-thread",
+             vm_modules("hog.ini", "vmm-test.elf", "mb_spin.bin", "mb_ticker.bin"),
+             [text_matching(r"ticker: mb_ticker: \d+ ticks in 1000 ms"),
+              ended_while_hog_spun("ticker")] + vm_exit_ok("ticker", "hog")),
         Case("smp-vms-iso-bochs-vmx", "bochs", 3, str(BOCHS_MEMORY_MIB),
              smp_lines("smp", 2) + lapic_lines() + pit_lines()
              + [text_matching(r"c2\] smp: mb_smp: 2 of 2 CPUs started"),
