@@ -1,10 +1,13 @@
-# libFuzzer targets for the parsers of untrusted boot input (DESIGN.md
-# section 8). Included by the top-level Makefile; also works alone, from the
-# repo root:  make -f tests/fuzz/fuzz.mk fuzz-smoke
+# libFuzzer targets for the parsers of untrusted input (DESIGN.md section 8):
+# boot input, and what a guest writes to its local APIC and platform devices.
+# Included by the top-level Makefile; also works alone, from the repo root:
+#   make -f tests/fuzz/fuzz.mk fuzz-smoke
 #   fuzz-smoke  each target for FUZZ_SMOKE_SECONDS (default 8)
 #   fuzz        each target for FUZZ_SECONDS (default 600)
 #   fuzz-seeds  rewrite the generated seeds in tests/fuzz/corpus/ (seeds checked in
-#               by hand, such as vmm_loader/, are kept)
+#               by hand, in vmm_loader/, vlapic/ and vmm_devices/, are kept: gen_seeds
+#               writes only its own files)
+# One target: make -f tests/fuzz/fuzz.mk FUZZ_TARGETS=vlapic fuzz-smoke
 # Results: build/test-results/fuzz-<target>.txt ("PASS fuzz.<t>" or
 # "FAIL fuzz.<t>: ..."), the fuzzer's output in fuzz-<target>.log, crash
 # inputs in build/fuzz-artifacts/<target>/, new corpus inputs in
@@ -46,6 +49,21 @@ FUZZ_SRCS_manifest    := user/init/manifest.c user/init/manifest_keys.c user/lib
 FUZZ_TARGETS         += vmm_loader
 FUZZ_SRCS_vmm_loader := guest-loader/mb_image.c guest-loader/mb_info.c guest-loader/args.c \
     user/lib/numparse.c guest-loader/multiboot.h guest-loader/args.h user/lib/numparse.h
+
+# The core's virtual local APIC (kernel/apic/vlapic*.c), driven through
+# MMIO, MSRs, IPIs, MSIs and time. Seeds in corpus/vlapic/, written by hand in
+# fuzz_vlapic.c's input format: each name says what it programs.
+FUZZ_TARGETS         += vlapic
+FUZZ_SRCS_vlapic     := kernel/apic/vlapic.c kernel/apic/vlapic_regs.c kernel/apic/vlapic_timer.c \
+    kernel/apic/vlapic_route.c kernel/apic/vlapic.h kernel/apic/vlapic_internal.h
+# The VMM's platform devices (guest-loader/: PIC, IOAPIC, PIT, RTC, ACPI PM,
+# fw_cfg) through ports, MMIO, IRQ lines and time. They need only kstring.h
+# (-Ikernel). Seeds in corpus/vmm_devices/, by hand, as for vlapic/.
+FUZZ_TARGETS          += vmm_devices
+FUZZ_SRCS_vmm_devices := guest-loader/pic.c guest-loader/ioapic.c guest-loader/pit.c \
+    guest-loader/rtc.c guest-loader/acpi_pm.c guest-loader/fw_cfg.c guest-loader/pic.h \
+    guest-loader/ioapic.h guest-loader/pit.h guest-loader/rtc.h guest-loader/acpi_pm.h \
+    guest-loader/fw_cfg.h guest-loader/irq.h
 
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 
