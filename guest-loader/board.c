@@ -101,18 +101,15 @@ static void offer_extint(struct board *b, struct keel_run *run)
 void board_prepare_vcpu0_run(struct board *b, struct keel_run *run)
 {
     uint64_t now = rdtsc();
-    lock(b);
-    bool timers = b->timers_touched || (b->next_event_tsc && now >= b->next_event_tsc);
-    b->timers_touched = false;
-    unlock(b);
+    /* The flags are set under the lock by any vCPU thread; an atomic
+     * exchange takes them without it. */
+    bool timers = __atomic_exchange_n(&b->timers_touched, false, __ATOMIC_ACQ_REL) ||
+                  (b->next_event_tsc && now >= b->next_event_tsc);
     if (timers) {
         board_advance(b, clock_tsc_to_ns(now, b->boot_tsc, b->tsc_khz));
         b->next_event_tsc = board_next_event_tsc(b);
     }
-    lock(b);
-    bool irqs = b->irq_moved;
-    b->irq_moved = false;
-    unlock(b);
+    bool irqs = __atomic_exchange_n(&b->irq_moved, false, __ATOMIC_ACQ_REL);
     if (irqs || run->request_interrupt_window)
         offer_extint(b, run);
     run->exit_deadline_tsc = b->next_event_tsc;
@@ -156,10 +153,20 @@ void board_init(struct board *b, const struct board_config *cfg)
     b->timers_touched = true; /* the first run computes the first deadline */
 }
 
+/* The ports of the devices that keep time (PIT and port 0x61, RTC, ACPI PM):
+ * only an access to one of them needs the clock read. */
+static bool timed_port(uint16_t port)
+{
+    return (port >= PIT_COUNTER0 && port <= PIT_CONTROL) || port == PIT_PORT_61 ||
+           port == RTC_PORT_INDEX || port == RTC_PORT_DATA ||
+           (port >= ACPI_PM_BASE && port < ACPI_PM_TMR + ACPI_PM_TMR_LEN);
+}
+
 void board_port_io(struct board *b, uint16_t port, unsigned size, bool in, uint32_t *value)
 {
     lock(b);
-    dev_port_io(b, port, size, in, value, monotonic(b, board_now_ns(b)));
+    uint64_t now = timed_port(port) ? monotonic(b, board_now_ns(b)) : b->last_ns;
+    dev_port_io(b, port, size, in, value, now);
     unlock(b);
 }
 

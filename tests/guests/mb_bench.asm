@@ -1,7 +1,9 @@
 ; mb_bench: a multiboot1 guest (address-field form) for `make bench`: times
 ; round trips from the guest to the ring-3 VMM and back, with RDTSC (which
 ; counts instructions under QEMU -icount shift=0 and Bochs clock: sync=none):
-;   1000 x OUT to an unclaimed port        (an I/O exit the VMM answers)
+;   1000 x OUT to port 0x80                (an I/O exit the VMM answers: the
+;                                           POST-code port, which it ignores,
+;                                           as guests use it for I/O delays)
 ;   1000 x a store to unbacked MMIO        (an MMIO exit, decoded by the core)
 ;   1000 x an empty loop                   (the loop's own cost)
 ; It prints "bench-vmm: io-exit N, mmio-exit M, loop-overhead L" (TSC ticks
@@ -13,7 +15,7 @@
 %define BENCH_FLAGS (MB_FLAG_PAGE_ALIGN | MB_FLAG_MEMORY_INFO | MB_FLAG_ADDRESS)
 %define STACK_TOP   0x90000
 %define ITERATIONS  1000
-%define IDLE_PORT   0x3f0               ; claimed by no device of the VMM (0x510 is fw_cfg)
+%define IDLE_PORT   0x80                ; POST codes: the VMM takes and drops them
 %define MMIO_ADDR   0xfeb00000          ; no RAM and no device there
 
 bits 32
