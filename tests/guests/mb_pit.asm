@@ -1,16 +1,16 @@
 ; mb_pit: a multiboot1 guest (address fields, 1 vCPU) that takes the PIT's
 ; interrupt both ways a PC routes it (the VMM's "board": ISA IRQ 0 drives
 ; 8259 input 0 and IOAPIC input GSI 2):
-;   - PIT channel 0 in mode 2 at 1 kHz (divisor 1193, 8254 datasheet);
+;   - PIT channel 0 in mode 2 at 250 Hz (divisor 4773, 8254 datasheet);
 ;   - through the PIC: the 8259 pair initialised (ICW1-ICW4, vectors 0x20 and
 ;     0x28), only IRQ 0 unmasked, LVT LINT0 in ExtINT mode on a software-
 ;     enabled LAPIC (SDM Vol. 3A 10.5.1); the handler (vector 0x20) sends the
-;     PIC a non-specific EOI; 35 to 65 interrupts in 50 ms of PM time;
+;     PIC a non-specific EOI; 18 to 32 interrupts in 100 ms of PM time;
 ;   - through the IOAPIC: the PIC masked; the MADT must override ISA IRQ 0
 ;     to GSI 2 and name the IOAPIC; its version register reads version 0x20
 ;     and 24 entries (82093AA 3.2.2); GSI 2's redirection entry: vector 0x31,
 ;     fixed, physical, destination APIC 0, edge, active high, unmasked; the
-;     handler EOIs the LAPIC; 35 to 65 in 50 ms.
+;     handler EOIs the LAPIC; 18 to 32 in 100 ms.
 ; The counts wait in HLT (the PIT wakes it). It prints
 ;   mb_pit: PIT through the PIC ok (<n> ticks)
 ;   mb_pit: IOAPIC version 0x20 with 24 pins ok
@@ -27,16 +27,18 @@
 %define VEC_PIC_SPURIOUS1 (PIC1_VECTOR + 7) ; IRQ 7/15 without a request
 %define VEC_PIC_SPURIOUS2 (PIC2_VECTOR + 7)
 %define VEC_IOAPIC_PIT    0x31
-%define PIT_DIVISOR       1193      ; 1193182 / 1193 = 1000.15 Hz
+%define PIT_DIVISOR       4773      ; 1193182 / 4773 = 249.99 Hz (Linux's HZ=250)
 %define PIT_IRQ_GSI       2         ; what the platform's MADT override says
 %define IOAPIC_VERSION_ID 0x20
 %define IOAPIC_MAX_ENTRY  23        ; 24 pins
-; 50 PIT periods in 50 ms, give or take 15: the PIT is a timer of the VMM,
+; 25 PIT periods in 100 ms, give or take 7: the PIT is a timer of the VMM,
 ; which raises the edges late when its vCPU thread is not running (and the
-; 8259 and IOAPIC merge edges that come while one is still pending).
-%define WINDOW_MS         50
-%define TICKS_MIN         35
-%define TICKS_MAX         65
+; 8259 and IOAPIC merge edges that come while one is still pending). The
+; test is of the routing, not of 1 kHz under an emulator sharing its host:
+; at 1 kHz a loaded host's QEMU lost half the edges (measured).
+%define WINDOW_MS         100
+%define TICKS_MIN         18
+%define TICKS_MAX         32
 
 bits 32
 org LOAD_ADDR
@@ -159,8 +161,8 @@ judge:
 .bad:
     PRINT "got "
     call put_dec
-    PRINT ` ticks in 50 ms\n`
-    FAIL "the PIT at 1 kHz interrupts 35 to 65 times in 50 ms"
+    PRINT ` ticks in 100 ms\n`
+    FAIL "the PIT at 250 Hz interrupts 18 to 32 times in 100 ms"
 
 ; pic_tick: vector 0x20 (IRQ 0 through the master PIC).
 pic_tick:
