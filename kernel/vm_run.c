@@ -70,11 +70,6 @@ bool vcpu_ready_for_extint(struct vcpu *v)
     return vcpu_extint_slot_free(v) && virt->interrupt_allowed(v);
 }
 
-/* NMIs first, then the PIC's ExtINT, then the highest vector the LAPIC's
- * priority rules let through (SDM Vol. 3A 11.8.3); when the guest cannot
- * take an interrupt now, an interrupt-window exit is asked for. NMIs are
- * injected at the next entry without tracking the guest's NMI blocking
- * (Keel's own devices raise none; see docs/virtualization.md). */
 /* Nothing could be delivered: no NMI, no ExtINT, an empty IRR. The common
  * case on every exit, so plain loads only (a sender that sets a bit after
  * this look also kicks the vCPU, whose next entry then exits at once). */
@@ -89,6 +84,12 @@ static bool nothing_to_deliver(const struct vcpu *v)
     return !any;
 }
 
+/* NMIs first, then the PIC's ExtINT, then the highest vector the LAPIC's
+ * priority rules let through (SDM Vol. 3A 11.8.3); when the guest cannot
+ * take an interrupt now, an interrupt-window exit is asked for. An NMI
+ * waits for the guest's NMI blocking to end on VMX (virtual NMIs and
+ * NMI-window exits, vmx_event.c); SVM injects it at the next entry (no
+ * IRET intercept yet; docs/virtualization.md). */
 static void deliver_interrupts(struct vcpu *v)
 {
     if (!v->has_pending_event && nothing_to_deliver(v)) {
