@@ -160,7 +160,7 @@ struct vcpu {
     bool halted;
     bool stop_requested;
     uint64_t stop_code;
-    uint64_t pending_irqs[4]; /* external interrupts awaiting delivery, a bit per vector */
+    uint64_t pending_irqs[4]; /* ExtINTs from the VMM's PIC awaiting delivery, a bit per vector */
     struct vcpu_user_exit user_exit;
     struct keel_cpuid_entry *cpuid_entries; /* the VMM's CPUID (SET_CPUID), or NULL */
     unsigned cpuid_count;

@@ -53,8 +53,10 @@ struct virt_ops {
      * injected on this entry and the flag cleared. The caller keeps local
      * interrupts disabled around the call; a host interrupt that arrives in
      * guest mode exits with VM_EXIT_EXTERNAL_INTERRUPT and is taken by the
-     * host once the backend re-enables interrupts (STGI / IF). A vCPU runs
-     * on one CPU only between vcpu_create and vcpu_destroy. */
+     * host once the backend re-enables interrupts (STGI / IF). The vCPU may
+     * have run on another CPU last time (its thread migrates): the backend
+     * moves its state over (VMX: VMCLEAR there, VMPTRLD here; SVM: a TLB
+     * flush for its ASID). */
     void (*vcpu_run)(struct vcpu *v, struct vm_exit *exit);
     void (*get_regs)(struct vcpu *v, struct keel_regs *r);
     void (*set_regs)(struct vcpu *v, const struct keel_regs *r);

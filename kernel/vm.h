@@ -2,9 +2,9 @@
  * Generic VMs and vCPUs (DESIGN.md section 4): guest memory slots and the
  * second-level table, vCPU objects over the chosen backend, and the run
  * loop that handles in the core what is hot and small (CPUID, HLT, MSRs,
- * event injection, nested page faults) and hands port I/O and MMIO to a
- * device handler. In this issue the handler is the in-core self-test device;
- * the ring-3 VMM takes its place with KEEL_RUN later.
+ * the local APIC, event injection, nested page faults) and hands port I/O
+ * and MMIO to a device handler: the in-core self-test device, or, with no
+ * handler, the ring-3 VMM through KEEL_HC_RUN's exits.
  */
 #ifndef KEEL_VM_H
 #define KEEL_VM_H
