@@ -171,11 +171,12 @@ struct vcpu {
     /* The local APIC (kernel/apic/vlapic.c) and what drives it (vm_lapic.c). */
     struct vlapic lapic;
     struct vlapic_env lapic_env;
-    struct ktimer lapic_timer;      /* fires at the LAPIC timer's deadline */
-    uint64_t lapic_deadline_tsc;    /* UINT64_MAX: not armed */
-    struct ktimer exit_timer;       /* fires at the VMM's exit deadline */
-    uint64_t exit_deadline_tsc;     /* 0: none */
-    struct thread *volatile thread; /* the thread running it (in KEEL_HC_RUN), or NULL */
+    struct ktimer lapic_timer;   /* fires at the LAPIC timer's deadline */
+    uint64_t lapic_deadline_tsc; /* UINT64_MAX: not armed */
+    struct ktimer exit_timer;    /* fires at the VMM's exit deadline */
+    uint64_t exit_deadline_tsc;  /* 0: none */
+    struct thread *thread;       /* the thread running it (in KEEL_HC_RUN), or NULL */
+    struct spinlock thread_lock; /* guards thread for vcpu_kick (vm_lapic.c) */
     enum vcpu_mp_state mp_state;
     uint64_t eoi_exits[4]; /* level-triggered vectors EOIed, for the VMM's IOAPIC */
     bool eoi_exit_pending; /* eoi_exits has a bit set */

@@ -28,12 +28,23 @@ static uint64_t tsc_at_ns(uint64_t ns)
 
 void vcpu_kick(struct vcpu *v)
 {
+    /* Under thread_lock: the thread cannot leave KEEL_HC_RUN, end and be
+     * freed while it is being woken (vcpu_set_thread clears it under it). */
+    uint64_t flags = spin_lock_irqsave(&v->thread_lock);
     struct thread *t = v->thread;
-    if (!t)
-        return; /* not in KEEL_HC_RUN: its next run sees what is pending */
-    sched_wake(t);
-    if (t->on_cpu && t->cpu != this_cpu()->index)
-        sched_kick_cpu(t->cpu); /* leaves guest mode there (external-interrupt exit) */
+    if (t) { /* else not in KEEL_HC_RUN: its next run sees what is pending */
+        sched_wake(t);
+        if (t->on_cpu && t->cpu != this_cpu()->index)
+            sched_kick_cpu(t->cpu); /* leaves guest mode there (external-interrupt exit) */
+    }
+    spin_unlock_irqrestore(&v->thread_lock, flags);
+}
+
+void vcpu_set_thread(struct vcpu *v, struct thread *t)
+{
+    uint64_t flags = spin_lock_irqsave(&v->thread_lock);
+    v->thread = t;
+    spin_unlock_irqrestore(&v->thread_lock, flags);
 }
 
 static void lapic_timer_fired(struct ktimer *k)

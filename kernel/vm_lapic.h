@@ -19,6 +19,8 @@ void vm_remove_vcpu(struct vm *vm, const struct vcpu *v);
 
 /* Wakes v if it waits in HLT, or makes it leave guest mode on its CPU. */
 void vcpu_kick(struct vcpu *v);
+/* The thread running v (NULL when none), for vcpu_kick. */
+void vcpu_set_thread(struct vcpu *v, struct thread *t);
 
 /* KEEL_HC_SIGNAL_MSI: true when a LAPIC took it. */
 bool vm_signal_msi(struct vm *vm, uint64_t address, uint32_t data);

@@ -319,7 +319,7 @@ void vcpu_run_loop(struct vcpu *v, const struct vm_device_ops *dev, struct vcpu_
 {
     memset(stop, 0, sizeof(*stop));
     struct vm_exit exit;
-    v->thread = thread_current();
+    vcpu_set_thread(v, thread_current());
     sched_become_vcpu_thread();
     for (;;) {
         if (must_stop(v, dev, stop))
@@ -354,5 +354,5 @@ void vcpu_run_loop(struct vcpu *v, const struct vm_device_ops *dev, struct vcpu_
         if (handle_exit(v, dev, &exit, stop))
             break;
     }
-    v->thread = 0;
+    vcpu_set_thread(v, 0);
 }
