@@ -199,12 +199,18 @@ void partition_kill(struct partition *p, int status, const char *reason)
     if (first) {
         p->state = PARTITION_DEAD;
         p->exit_status = status;
+        p->kicking = true;
     }
-    spin_unlock_irqrestore(&p->lock, flags);
+    spin_unlock(&p->lock);
+    if (first) {
+        /* Interrupts stay off: nothing preempts this walk while one of p's
+         * threads, ending, waits for it (partition_thread_gone). */
+        partition_kick_vcpus(p);
+        __atomic_store_n(&p->kicking, false, __ATOMIC_RELEASE);
+    }
+    irq_restore(flags);
     if (first && reason)
         pr_warn("partition %s killed: %s", p->name, reason);
-    if (first)
-        partition_kick_vcpus(p);
 }
 
 void partition_thread_gone(struct partition *p)
@@ -216,6 +222,8 @@ void partition_thread_gone(struct partition *p)
     if (!last)
         return;
     pr_info("keel: partition %s exited with status %d", p->name, p->exit_status);
+    while (__atomic_load_n(&p->kicking, __ATOMIC_ACQUIRE))
+        cpu_relax(); /* partition_kill still walks its vCPUs */
     partition_release_vms(p);
     /* The last thread runs on p's tables: leave them before freeing them. */
     write_cr3(kernel_root);

@@ -49,6 +49,7 @@ struct partition {
     volatile enum partition_state state;
     int exit_status;
     struct thread *waiter; /* a thread blocked in PARTITION_WAIT on it */
+    volatile bool kicking; /* partition_kill is waking its vCPUs: keep them until done */
     uint64_t next_map;     /* where KEEL_HC_MEM_MAP places the next mapping */
 };
 
