@@ -87,9 +87,9 @@ static bool nothing_to_deliver(const struct vcpu *v)
 /* NMIs first, then the PIC's ExtINT, then the highest vector the LAPIC's
  * priority rules let through (SDM Vol. 3A 11.8.3); when the guest cannot
  * take an interrupt now, an interrupt-window exit is asked for. An NMI
- * waits for the guest's NMI blocking to end on VMX (virtual NMIs and
- * NMI-window exits, vmx_event.c); SVM injects it at the next entry (no
- * IRET intercept yet; docs/virtualization.md). */
+ * also waits while the guest's NMI handler runs: the backends keep it
+ * pending (VMX: virtual NMIs and NMI-window exits; SVM: the handler's IRET
+ * is intercepted). */
 static void deliver_interrupts(struct vcpu *v)
 {
     if (!v->has_pending_event && nothing_to_deliver(v)) {

@@ -59,6 +59,7 @@ void svm_decode_exit(struct vcpu *v, struct vm_exit *e)
         e->reason = VM_EXIT_EXTERNAL_INTERRUPT;
         break;
     case SVM_EXIT_VINTR:
+    case SVM_EXIT_IRET: /* asked for while an NMI blocks NMIs (svm_vcpu.c) */
         e->reason = VM_EXIT_INTERRUPT_WINDOW;
         break;
     case SVM_EXIT_CPUID:

@@ -17,6 +17,13 @@ struct svm_vcpu {
     bool flush_pending;
     bool reinject; /* EXITINTINFO held an event that must be delivered again */
     uint64_t reinject_event;
+    /* NMI blocking, which SVM leaves to the hypervisor (APM Vol. 2 15.20):
+     * set when an NMI goes in, cleared once the guest's IRET after it has
+     * run (the IRET intercept exits before it; the next exit at another
+     * RIP shows it done). A pending NMI waits meanwhile. */
+    bool nmi_blocked;
+    bool iret_seen;
+    uint64_t iret_rip;
 };
 
 static inline struct svm_vcpu *svm_of(const struct vcpu *v)

@@ -175,6 +175,23 @@ static uint64_t event_to_eventinj(const struct vcpu_event *e)
     return inj;
 }
 
+/* After an exit: an IRET intercepted earlier has run once the guest is
+ * past it; an IRET exit now means it is about to (APM 15.9: intercepts of
+ * instructions exit before they execute). */
+static void track_nmi_blocking(struct svm_vcpu *sv)
+{
+    struct vmcb *vmcb = sv->vmcb;
+    if (sv->iret_seen && vmcb->save.rip != sv->iret_rip) {
+        sv->iret_seen = false;
+        sv->nmi_blocked = false;
+    }
+    if ((uint32_t)vmcb->control.exit_code == SVM_EXIT_IRET) {
+        vmcb->control.intercept_misc1 &= ~SVM_INTERCEPT_IRET;
+        sv->iret_seen = true;
+        sv->iret_rip = vmcb->save.rip;
+    }
+}
+
 static void prepare_entry(struct vcpu *v, struct svm_vcpu *sv)
 {
     struct vmcb_control *c = &sv->vmcb->control;
@@ -182,8 +199,17 @@ static void prepare_entry(struct vcpu *v, struct svm_vcpu *sv)
     if (sv->reinject) {
         c->event_inject = sv->reinject_event;
         sv->reinject = false;
+    } else if (v->has_pending_event && v->pending_event.type == EVENT_NMI && sv->nmi_blocked) {
+        /* It waits for the handler's IRET; an interrupt window exit comes
+         * soon after it (IRET restores IF), and the next try sees it done. */
+        c->vintr |= SVM_VINTR_IRQ | SVM_VINTR_PRIO_MAX | SVM_VINTR_IGN_TPR;
+        c->intercept_misc1 |= SVM_INTERCEPT_VINTR;
     } else if (v->has_pending_event) {
         c->event_inject = event_to_eventinj(&v->pending_event);
+        if (v->pending_event.type == EVENT_NMI) {
+            sv->nmi_blocked = true;
+            c->intercept_misc1 |= SVM_INTERCEPT_IRET;
+        }
         v->has_pending_event = false;
     }
     int cpu = (int)this_cpu()->index;
@@ -223,6 +249,7 @@ void svm_vcpu_run(struct vcpu *v, struct vm_exit *exit)
     uint8_t cr8 = (uint8_t)(sv->vmcb->control.vintr & SVM_VINTR_TPR_MASK);
     if (cr8 != vlapic_tpr(&v->lapic) >> CR8_TPR_SHIFT)
         vlapic_set_tpr(&v->lapic, (uint8_t)(cr8 << CR8_TPR_SHIFT));
+    track_nmi_blocking(sv);
     svm_decode_exit(v, exit);
     if (exit->reason == VM_EXIT_EXTERNAL_INTERRUPT)
         __asm__ volatile("sti; nop; cli" ::: "memory"); /* the host takes it now */

@@ -97,6 +97,7 @@ _Static_assert(__builtin_offsetof(struct vmcb, save.g_pat) == 0x668, "VMCB G_PAT
 #define SVM_INTERCEPT_INIT     (1u << 3)
 #define SVM_INTERCEPT_VINTR    (1u << 4)
 #define SVM_INTERCEPT_CPUID    (1u << 18)
+#define SVM_INTERCEPT_IRET     (1u << 20)
 #define SVM_INTERCEPT_INVD     (1u << 22)
 #define SVM_INTERCEPT_HLT      (1u << 24)
 #define SVM_INTERCEPT_IOIO     (1u << 27)
@@ -119,6 +120,7 @@ _Static_assert(__builtin_offsetof(struct vmcb, save.g_pat) == 0x668, "VMCB G_PAT
 #define SVM_EXIT_NMI               0x61
 #define SVM_EXIT_VINTR             0x64
 #define SVM_EXIT_CPUID             0x72
+#define SVM_EXIT_IRET              0x74
 #define SVM_EXIT_INVD              0x76
 #define SVM_EXIT_HLT               0x78
 #define SVM_EXIT_IOIO              0x7b

@@ -656,7 +656,7 @@ def lapic_lines(vm: str = "lapic") -> List[Check]:
     """mb_lapic's lines: every check of the local APIC passed."""
     return [text_matching(rf"{vm}: mb_lapic: {what}") for what in (
         r"version 0x14, max LVT 5, ID 0 ok", r"one-shot timer ok", r"periodic timer ok",
-        r"TSC-deadline timer ok", r"self-IPI ok", r"x2APIC ok", r"TPR masking ok",
+        r"TSC-deadline timer ok", r"self-IPI ok", r"NMI ok", r"x2APIC ok", r"TPR masking ok",
         r"APIC disable and re-enable ok", r"all checks passed")]
 
 

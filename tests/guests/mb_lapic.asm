@@ -13,6 +13,10 @@
 ;     interrupt once, its handler's RDTSC at or after the deadline; the MSR
 ;     reads 0 after it fired; writing 0 disarms
 ;   mb_lapic: self-IPI ok                       (ICR shorthand self, 0x50)
+;   mb_lapic: NMI ok                            (a self-NMI, and a second one
+;                                                sent from the NMI handler that
+;                                                must wait for its IRET: SDM
+;                                                Vol. 3A 6.7.1)
 ;   mb_lapic: x2APIC ok                         (or "x2APIC not offered: skipped")
 ;     IA32_APIC_BASE.EXTD, SELF_IPI MSR (0x51), x2APIC ID 0, #GP on the
 ;     direct x2APIC -> xAPIC switch, then disabled -> xAPIC
@@ -73,6 +77,7 @@ start:
     call check_periodic
     call check_tsc_deadline
     call check_self_ipi
+    call check_nmi
     call check_x2apic
     call check_tpr
     call check_disable
@@ -257,6 +262,23 @@ self_ipi:
     cli
     ret
 
+; check_nmi: a self-NMI (delivery mode 100b) runs the NMI handler; the
+; handler sends a second self-NMI, which must not nest into it (NMIs are
+; blocked until the handler's IRET, SDM Vol. 3A 6.7.1) but must arrive
+; after it.
+check_nmi:
+    SET_GATE VEC_NMI_GUEST, nmi_handler
+    mov dword [nmi_hits], 0
+    mov dword [nmi_nested], 0
+    mov eax, ICR_SELF | ICR_NMI | ICR_ASSERT
+    call send_ipi
+    WAIT_FOR nmi_hits, 2, 100
+    CHECK nc, "the NMI sent from the NMI handler arrives after its IRET"
+    cmp dword [nmi_nested], 0
+    CHECK e, "no NMI interrupts the NMI handler (blocked until IRET)"
+    GPRINT `NMI ok\n`
+    ret
+
 check_x2apic:
     mov eax, 1
     cpuid
@@ -379,6 +401,25 @@ check_disable:
 
 ; ---------------------------------------------------------------- handlers
 
+nmi_handler:
+    push eax
+    inc dword [nmi_depth]
+    cmp dword [nmi_depth], 1
+    je .outermost
+    inc dword [nmi_nested]
+.outermost:
+    inc dword [nmi_hits]
+    cmp dword [nmi_hits], 1
+    jne .done
+    mov eax, ICR_SELF | ICR_NMI | ICR_ASSERT
+    call send_ipi                       ; must stay pending until the IRET
+    call pm_read                        ; exits to the VMM: entries a nested
+    call pm_read                        ; NMI would wrongly come in at
+.done:
+    dec dword [nmi_depth]
+    pop eax
+    iret
+
 timer_handler:
     push eax
     cmp dword [timer_hits], 0
@@ -464,6 +505,9 @@ deadline:        resq 1
 handler_tsc:     resq 1
 late:            resd 1
 self_hits:       resd 1
+nmi_hits:        resd 1
+nmi_depth:       resd 1
+nmi_nested:      resd 1
 x2_hits:         resd 1
 gp_hits:         resd 1
 low_hits:        resd 1
