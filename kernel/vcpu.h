@@ -180,6 +180,7 @@ struct vcpu {
     enum vcpu_mp_state mp_state;
     uint64_t eoi_exits[4]; /* level-triggered vectors EOIed, for the VMM's IOAPIC */
     bool eoi_exit_pending; /* eoi_exits has a bit set */
+    bool entered_this_run; /* the guest ran in this KEEL_HC_RUN (vm_run.c) */
     bool window_wanted;    /* the VMM's request_interrupt_window: exit once an ExtINT can go in */
 };
 

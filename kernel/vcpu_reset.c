@@ -56,6 +56,7 @@ static void load_real_mode(struct vcpu *v, uint16_t cs, uint64_t cs_base, uint64
 void vcpu_reset_for_init(struct vcpu *v)
 {
     vlapic_init_signal(&v->lapic);
+    virt->clear_events(v);
     load_real_mode(v, INIT_CS, INIT_CS_BASE, INIT_IP);
     v->halted = false;
     v->has_pending_event = false;

@@ -73,6 +73,9 @@ struct virt_ops {
     void (*request_interrupt_window)(struct vcpu *v, bool on);
     /* Drops the guest's cached translations (after SLAT changes). */
     void (*flush_guest_tlb)(struct vcpu *v);
+    /* INIT (SDM Vol. 3A 9.1, APM Vol. 2 14.1.3): drops the blocking by STI,
+     * MOV SS and NMI and any event the backend still means to deliver. */
+    void (*clear_events)(struct vcpu *v);
 };
 
 extern const struct virt_ops vmx_ops;

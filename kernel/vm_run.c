@@ -92,8 +92,11 @@ static bool nothing_to_deliver(const struct vcpu *v)
  * is intercepted). */
 static void deliver_interrupts(struct vcpu *v)
 {
+    /* The VMM's PIC can only get in when the LAPIC takes ExtINT: asking for
+     * a window otherwise would exit at once, forever (KVM checks the same). */
+    bool window_for_vmm = v->window_wanted && vlapic_accepts_extint(&v->lapic);
     if (!v->has_pending_event && nothing_to_deliver(v)) {
-        virt->request_interrupt_window(v, v->window_wanted);
+        virt->request_interrupt_window(v, window_for_vmm);
         return;
     }
     if (!v->has_pending_event && vlapic_take_nmi(&v->lapic)) {
@@ -105,7 +108,7 @@ static void deliver_interrupts(struct vcpu *v)
     int extint = pending_extint(v);
     int vector = extint >= 0 ? extint : vlapic_pending_vector(&v->lapic);
     if (vector < 0 || v->has_pending_event) {
-        virt->request_interrupt_window(v, vector >= 0 || v->window_wanted);
+        virt->request_interrupt_window(v, vector >= 0 || window_for_vmm);
         return;
     }
     if (!virt->interrupt_allowed(v)) {
@@ -237,7 +240,9 @@ static bool must_stop(struct vcpu *v, const struct vm_device_ops *dev, struct vc
     } else if (v->eoi_exit_pending && vcpu_take_eoi_exit(v, &vector)) {
         stop->reason = VCPU_STOP_EOI;
         stop->code = vector;
-    } else if (deadline_passed(v)) {
+    } else if (deadline_passed(v) && (v->entered_this_run || v->halted)) {
+        /* Not before the guest has run once: a deadline that is always
+         * past (a PIT counting 2) would otherwise never let it run. */
         stop->reason = VCPU_STOP_DEADLINE;
     } else {
         return false;
@@ -320,6 +325,7 @@ void vcpu_run_loop(struct vcpu *v, const struct vm_device_ops *dev, struct vcpu_
     memset(stop, 0, sizeof(*stop));
     struct vm_exit exit;
     vcpu_set_thread(v, thread_current());
+    v->entered_this_run = false;
     sched_become_vcpu_thread();
     for (;;) {
         if (must_stop(v, dev, stop))
@@ -350,6 +356,7 @@ void vcpu_run_loop(struct vcpu *v, const struct vm_device_ops *dev, struct vcpu_
         guest_fpu_load(v);
         virt->vcpu_run(v, &exit);
         irq_restore(flags);
+        v->entered_this_run = true;
         v->stats.exits++;
         if (handle_exit(v, dev, &exit, stop))
             break;

@@ -190,6 +190,9 @@ bool vlapic_accept(struct vlapic *a, const struct vlapic_irq *irq)
     case APIC_DM_NMI:
         return set_flag(&a->nmi_pending, &a->counters.nmis);
     case APIC_DM_INIT:
+        /* A start-up IPI that came before the INIT is void: an AP only
+         * heeds one while it waits after an INIT (SDM Vol. 3A 9.4.4). */
+        __atomic_store_n(&a->sipi_pending, 0, __ATOMIC_SEQ_CST);
         return set_flag(&a->init_pending, &a->counters.inits);
     case APIC_DM_STARTUP:
         vlapic_count(&a->counters.sipis);

@@ -136,4 +136,5 @@ const struct virt_ops svm_ops = {
     .interrupt_allowed = svm_interrupt_allowed,
     .request_interrupt_window = svm_request_interrupt_window,
     .flush_guest_tlb = svm_flush_guest_tlb,
+    .clear_events = svm_clear_events,
 };

@@ -53,6 +53,7 @@ void svm_skip_instruction(struct vcpu *v, uint32_t len);
 bool svm_interrupt_allowed(struct vcpu *v);
 void svm_request_interrupt_window(struct vcpu *v, bool on);
 void svm_flush_guest_tlb(struct vcpu *v);
+void svm_clear_events(struct vcpu *v);
 
 /* Decodes the VMCB's exit fields into the generic record (svm_exit.c). */
 void svm_decode_exit(struct vcpu *v, struct vm_exit *exit);

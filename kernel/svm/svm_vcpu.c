@@ -200,10 +200,14 @@ static void prepare_entry(struct vcpu *v, struct svm_vcpu *sv)
         c->event_inject = sv->reinject_event;
         sv->reinject = false;
     } else if (v->has_pending_event && v->pending_event.type == EVENT_NMI && sv->nmi_blocked) {
-        /* It waits for the handler's IRET; an interrupt window exit comes
-         * soon after it (IRET restores IF), and the next try sees it done. */
-        c->vintr |= SVM_VINTR_IRQ | SVM_VINTR_PRIO_MAX | SVM_VINTR_IGN_TPR;
-        c->intercept_misc1 |= SVM_INTERCEPT_VINTR;
+        /* It waits for the handler's IRET. Once the IRET exit came, an
+         * interrupt-window exit right after the IRET (which restores IF)
+         * shows it done; not before, or an STI in the handler would make
+         * every entry exit at once. */
+        if (sv->iret_seen) {
+            c->vintr |= SVM_VINTR_IRQ | SVM_VINTR_PRIO_MAX | SVM_VINTR_IGN_TPR;
+            c->intercept_misc1 |= SVM_INTERCEPT_VINTR;
+        }
     } else if (v->has_pending_event) {
         c->event_inject = event_to_eventinj(&v->pending_event);
         if (v->pending_event.type == EVENT_NMI) {
@@ -342,6 +346,16 @@ void svm_skip_instruction(struct vcpu *v, uint32_t len)
     struct vmcb *vmcb = svm_of(v)->vmcb;
     vmcb->save.rip += len;
     vmcb->control.interrupt_shadow = 0;
+}
+
+void svm_clear_events(struct vcpu *v)
+{
+    struct svm_vcpu *sv = svm_of(v);
+    sv->reinject = false;
+    sv->nmi_blocked = false;
+    sv->iret_seen = false;
+    sv->vmcb->control.intercept_misc1 &= ~SVM_INTERCEPT_IRET;
+    sv->vmcb->control.interrupt_shadow = 0;
 }
 
 bool svm_interrupt_allowed(struct vcpu *v)

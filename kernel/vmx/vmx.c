@@ -185,4 +185,5 @@ const struct virt_ops vmx_ops = {
     .interrupt_allowed = vmx_interrupt_allowed,
     .request_interrupt_window = vmx_request_interrupt_window,
     .flush_guest_tlb = vmx_flush_guest_tlb,
+    .clear_events = vmx_clear_events,
 };

@@ -145,5 +145,6 @@ void vmx_skip_instruction(struct vcpu *v, uint32_t len);
 bool vmx_interrupt_allowed(struct vcpu *v);
 void vmx_request_interrupt_window(struct vcpu *v, bool on);
 void vmx_flush_guest_tlb(struct vcpu *v);
+void vmx_clear_events(struct vcpu *v);
 
 #endif

@@ -154,6 +154,16 @@ void vmx_request_interrupt_window(struct vcpu *v, bool on)
     x->want_window = on;
 }
 
+void vmx_clear_events(struct vcpu *v)
+{
+    struct vmx_vcpu *x = v->backend;
+    uint64_t flags = irq_save();
+    if (vmx_vmcs_load(x) == 0)
+        vmcs_write(VMCS_GUEST_INTERRUPTIBILITY, 0);
+    irq_restore(flags);
+    x->event.valid = false;
+}
+
 /* INVEPT and INVVPID act on the executing CPU only (31.3), so the flush is
  * done by vcpu_run, on the vCPU's CPU, before the next entry. */
 void vmx_flush_guest_tlb(struct vcpu *v)

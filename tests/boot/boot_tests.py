@@ -672,7 +672,8 @@ def smp_guest_cases() -> List[Case]:
     the other guests of mb_apic.inc): INIT-SIPI-SIPI with two vCPUs and the
     harmless broadcast with one; the local APIC, PIT and idle guests at
     once (the idle vCPU must stay blocked); eight VMs of two vCPUs on four
-    CPUs; a CPU-bound VM beside an interactive one on the same CPU. QEMU
+    CPUs; a CPU-bound VM beside an interactive one on the same CPU; a VM
+    abusing its APICs and devices beside an interactive one. QEMU
     (SVM) with -kernel and -initrd modules; the SMP and APIC guests also
     from GRUB's ISO under Bochs (VMX) with two CPUs."""
     def case(name, modules, checks, smp=2, timeout=QEMU_TIMEOUT):
@@ -698,6 +699,14 @@ def smp_guest_cases() -> List[Case]:
               text_matching(r"spin: mb_spin: cpu 0 \d+ iterations in 3000 ms"),
               started_before_any_exit("spin", "ticker"), exited_before("ticker", "spin")]
              + vm_exit_ok("ticker", "spin")),
+        # A VM that abuses its local APICs and the platform's interrupt
+        # devices (mb_hostile_apic) on CPU 0, an interactive one on CPU 1:
+        # both must end well, the ticker with its 80 ticks.
+        case("smp-vm-hostile-apic",
+             vm_modules("hostile_apic.ini", "vmm.elf", "mb_hostile_apic.bin", "mb_ticker.bin"),
+             [text_matching(r"hostile: mb_hostile_apic: survived \d+ rounds"),
+              text_matching(r"calm: mb_ticker: \d+ ticks in 1000 ms")]
+             + vm_exit_ok("calm", "hostile")),
         # Pinned (tests/manifests/smp_vms.ini): smp on CPU 2, lapic on 0.
         # Three threads share the CPU here (the spinner, the hog's vCPU, the
         # ticker), so the ticker's own 80-tick bar is loosened to 50: without
@@ -706,6 +715,13 @@ def smp_guest_cases() -> List[Case]:
              vm_modules("hog.ini", "vmm-test.elf", "mb_spin.bin", "mb_ticker.bin"),
              [ticks_at_least("ticker", 50), ended_while_hog_spun("ticker")]
              + vm_exit_ok("hog")),
+        case("smp-vm-irq-regressions",
+             vm_modules("regress_irq.ini", "vmm.elf", "mb_regress_lint0.bin",
+                        "mb_regress_nmi_sti.bin", "mb_regress_pit_fast.bin"),
+             [text_matching(r"lint0: mb_regress_lint0: still running after 100 ms"),
+              text_matching(r"nmisti: mb_regress_nmi_sti: both NMIs handled"),
+              text_matching(r"pitfast: mb_regress_pit_fast: still running after 1000 ms")]
+             + vm_exit_ok("lint0", "nmisti", "pitfast")),
         Case("smp-vms-iso-bochs-vmx", "bochs", 3, str(BOCHS_MEMORY_MIB),
              smp_lines("smp", 2) + lapic_lines() + pit_lines()
              + [text_matching(r"c2\] smp: mb_smp: 2 of 2 CPUs started"),

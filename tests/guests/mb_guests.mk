@@ -6,7 +6,7 @@
 #   mb_bench.bin   address fields
 #   the SMP and interrupt guests (mb_apic.inc), address fields:
 #   mb_smp.bin mb_lapic.bin mb_pit.bin mb_idle.bin mb_spin.bin mb_ticker.bin
-#   mb_ipibench.bin
+#   mb_ipibench.bin mb_hostile_apic.bin
 #   mb_module.txt  a module for mb_hello
 #   <name>.ini     the manifests of tests/manifests/
 # and bare/<guest>.bin: the SMP and interrupt guests built with -DBARE_QEMU,
@@ -23,7 +23,7 @@ MB_LDFLAGS    := -nostdlib -static -z max-page-size=0x1000 -z noexecstack --fata
     --no-warn-rwx-segments -T $(MB_GUEST_DIR)/mb_guest.ld
 MB_GUEST_DEPS := $(MB_GUEST_DIR)/mb_common.inc $(MB_GUEST_DIR)/mb_guest.ld $(MB_GUESTS_MK) \
     $(addprefix $(MB_GUEST_DIR)/,mb_apic.inc mb_apic_code.inc mb_acpi_code.inc mb_smp_code.inc)
-MB_APIC_GUESTS := mb_smp mb_lapic mb_pit mb_idle mb_spin mb_ticker mb_ipibench
+MB_APIC_GUESTS := mb_smp mb_lapic mb_pit mb_idle mb_spin mb_ticker mb_ipibench mb_hostile_apic mb_regress_lint0 mb_regress_nmi_sti mb_regress_pit_fast
 
 MB_GUEST_FILES := $(addprefix $(MB_GUEST_OUT)/,mb_hello.elf mb_triple.elf mb_fail.bin \
     mb_crash.bin mb_bench.bin mb_module.txt $(addsuffix .bin,$(MB_APIC_GUESTS))) \
