@@ -49,6 +49,7 @@
 
 #include "apic/vlapic.h"
 #include "fuzz_check.h"
+#include "fuzz_input.h"
 
 #define MAX_APICS 4
 #define NS_PER_MS 1000000ull
@@ -91,37 +92,6 @@ enum {
     OP_VIRTUAL_WIRE,
     OP_COUNT
 };
-
-struct input {
-    const uint8_t *p;
-    size_t n;
-};
-
-static uint8_t get8(struct input *in)
-{
-    if (in->n == 0)
-        return 0;
-    in->n--;
-    return *in->p++;
-}
-
-static uint16_t get16(struct input *in)
-{
-    uint16_t lo = get8(in);
-    return (uint16_t)(lo | get8(in) << 8);
-}
-
-static uint32_t get32(struct input *in)
-{
-    uint32_t lo = get16(in);
-    return lo | (uint32_t)get16(in) << 16;
-}
-
-static uint64_t get64(struct input *in)
-{
-    uint64_t lo = get32(in);
-    return lo | (uint64_t)get32(in) << 32;
-}
 
 struct world;
 

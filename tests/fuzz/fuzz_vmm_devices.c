@@ -42,6 +42,7 @@
 #include "../../guest-loader/pit.h"
 #include "../../guest-loader/rtc.h"
 #include "fuzz_check.h"
+#include "fuzz_input.h"
 
 #define NEVER        UINT64_MAX
 #define NOW_MAX      (1ull << 60) /* 36 years */
@@ -83,37 +84,6 @@ static unsigned size_of(uint8_t flags)
 {
     static const unsigned sizes[4] = {1, 2, 4, 4};
     return sizes[(flags >> 2) & 3];
-}
-
-struct input {
-    const uint8_t *p;
-    size_t n;
-};
-
-static uint8_t get8(struct input *in)
-{
-    if (in->n == 0)
-        return 0;
-    in->n--;
-    return *in->p++;
-}
-
-static uint16_t get16(struct input *in)
-{
-    uint16_t lo = get8(in);
-    return (uint16_t)(lo | get8(in) << 8);
-}
-
-static uint32_t get32(struct input *in)
-{
-    uint32_t lo = get16(in);
-    return lo | (uint32_t)get16(in) << 16;
-}
-
-static uint64_t get64(struct input *in)
-{
-    uint64_t lo = get32(in);
-    return lo | (uint64_t)get32(in) << 32;
 }
 
 struct board;
