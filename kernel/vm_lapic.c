@@ -171,34 +171,15 @@ bool vm_signal_msi(struct vm *vm, uint64_t address, uint32_t data)
     return route(vm, &irq) != 0;
 }
 
-/* What an assertion of LINT pin delivers to a, per its LVT entry (SDM Vol.
- * 3A 11.5.1): a fixed vector or an NMI; false for masked, ExtINT (that
- * comes with its vector through KEEL_HC_INTERRUPT) and other modes. */
-static bool lint_irq(const struct vlapic *a, unsigned pin, struct vlapic_irq *irq)
-{
-    uint32_t reg = pin ? VLAPIC_REG_LVT_LINT1 : VLAPIC_REG_LVT_LINT0;
-    uint32_t lvt = __atomic_load_n(&a->regs[reg / 4], __ATOMIC_RELAXED);
-    uint8_t mode = (uint8_t)((lvt & VLAPIC_LVT_DM_MASK) >> VLAPIC_LVT_DM_SHIFT);
-    if ((lvt & VLAPIC_LVT_MASKED) || !vlapic_hw_enabled(a) ||
-        (mode != APIC_DM_FIXED && mode != APIC_DM_NMI))
-        return false;
-    *irq = (struct vlapic_irq){.vector = (uint8_t)(lvt & VLAPIC_LVT_VECTOR),
-                               .delivery_mode = mode,
-                               .level_trigger = mode == APIC_DM_FIXED && (lvt & VLAPIC_LVT_LEVEL),
-                               .assert = true};
-    return true;
-}
-
-/* Each assertion delivers once (an edge); de-assertion delivers nothing. */
+/* The pin's level goes to each LAPIC's own thread, which applies its LVT
+ * entry (vlapic_lint: edges, level-triggered LINT0 with Remote IRR, NMI,
+ * INIT, and LINT1 as the NMI pin while the APIC is disabled). */
 void vm_irq_line(struct vm *vm, unsigned pin, bool level)
 {
-    if (!level)
-        return;
     uint64_t flags = spin_lock_irqsave(&vm->vcpus_lock);
     for (unsigned i = 0; i < vm->vcpu_count; i++) {
-        struct vlapic_irq irq;
-        if (lint_irq(vm->apics[i], pin, &irq) && vlapic_accept(vm->apics[i], &irq))
-            vcpu_kick(vm->vcpus[i]);
+        vlapic_request_lint(vm->apics[i], pin, level);
+        vcpu_kick(vm->vcpus[i]);
     }
     spin_unlock_irqrestore(&vm->vcpus_lock, flags);
 }

@@ -75,13 +75,10 @@ bool vcpu_ready_for_extint(struct vcpu *v)
  * this look also kicks the vCPU, whose next entry then exits at once). */
 static bool nothing_to_deliver(const struct vcpu *v)
 {
-    const struct vlapic *a = &v->lapic;
-    uint64_t any = __atomic_load_n(&a->nmi_pending, __ATOMIC_RELAXED);
+    uint64_t extint = 0;
     for (unsigned w = 0; w < 4; w++)
-        any |= __atomic_load_n(&v->pending_irqs[w], __ATOMIC_RELAXED);
-    for (unsigned w = 0; w < VLAPIC_IRR_WORDS; w++)
-        any |= __atomic_load_n(&a->regs[(VLAPIC_REG_IRR >> 2) + w * 4], __ATOMIC_RELAXED);
-    return !any;
+        extint |= __atomic_load_n(&v->pending_irqs[w], __ATOMIC_RELAXED);
+    return !extint && !vlapic_nmi_pending(&v->lapic) && vlapic_irr_empty(&v->lapic);
 }
 
 /* NMIs first, then the PIC's ExtINT, then the highest vector the LAPIC's
@@ -266,11 +263,10 @@ static bool wait_over(void *arg)
         deadline_passed(v) || rdtsc() >= v->lapic_deadline_tsc)
         return true;
     const struct vlapic *a = &v->lapic;
-    bool init_or_sipi = __atomic_load_n(&a->init_pending, __ATOMIC_ACQUIRE) ||
-                        __atomic_load_n(&a->sipi_pending, __ATOMIC_ACQUIRE);
+    bool owner_work = vlapic_owner_work_pending(a); /* INIT, SIPI, a LINT change */
     if (v->mp_state == VCPU_MP_WAIT_SIPI)
-        return init_or_sipi;
-    if (init_or_sipi || __atomic_load_n(&a->nmi_pending, __ATOMIC_ACQUIRE))
+        return owner_work;
+    if (owner_work || vlapic_nmi_pending(a))
         return true;
     return w->wake_on_interrupt && (vlapic_pending_vector(a) >= 0 || pending_extint(v) >= 0);
 }
@@ -304,10 +300,9 @@ static bool halted_for_good(struct vcpu *v, bool wake_on_interrupt)
  * when the vCPU has nothing to run yet. */
 static bool handle_init_sipi(struct vcpu *v)
 {
-    const struct vlapic *a = &v->lapic;
-    if (v->mp_state == VCPU_MP_RUNNABLE && !__atomic_load_n(&a->init_pending, __ATOMIC_RELAXED) &&
-        !__atomic_load_n(&a->sipi_pending, __ATOMIC_RELAXED))
-        return false; /* the common case, without atomic read-modify-writes */
+    if (v->mp_state == VCPU_MP_RUNNABLE && !vlapic_owner_work_pending(&v->lapic))
+        return false;                      /* the common case, without atomic read-modify-writes */
+    vlapic_apply_lint_requests(&v->lapic); /* KEEL_HC_IRQ_LINE's levels (may raise INIT) */
     if (vlapic_take_init(&v->lapic)) {
         vcpu_reset_for_init(v);
         v->mp_state = v->id == 0 ? VCPU_MP_RUNNABLE : VCPU_MP_WAIT_SIPI;

@@ -95,7 +95,7 @@ struct keel_run {
 
 /* KEEL_HC_IRQ_LINE (struct kvm_irq_level): the level of a local interrupt
  * pin of every vCPU: irq 0 is LINT0, 1 is LINT1; the pin's LVT entry says
- * what it delivers (fixed vector or NMI). */
+ * what it delivers (a fixed vector, edge or level; NMI; INIT). */
 #define KEEL_IRQ_LINT0 0
 #define KEEL_IRQ_LINT1 1
 struct keel_irq_level {

@@ -304,6 +304,44 @@ void vlapic_lint(struct vlapic *a, unsigned pin, bool level)
     }
 }
 
+/* lint_request: bit pin the requested level, bit 4 + pin a rise since the
+ * owner last looked, VLAPIC_LINT_CHANGED anything to apply. */
+#define LINT_ROSE_SHIFT 4
+
+void vlapic_request_lint(struct vlapic *a, unsigned pin, bool level)
+{
+    if (pin > 1)
+        return;
+    uint32_t bit = 1u << pin;
+    if (level) { /* a rise only from a low requested level: one atomic step */
+        uint32_t old = __atomic_load_n(&a->lint_request, __ATOMIC_RELAXED), new;
+        do {
+            new = old | bit | VLAPIC_LINT_CHANGED | ((old & bit) ? 0 : bit << LINT_ROSE_SHIFT);
+        } while (!__atomic_compare_exchange_n(&a->lint_request, &old, new, false, __ATOMIC_SEQ_CST,
+                                              __ATOMIC_RELAXED));
+        return;
+    }
+    /* The level first, then the flag: the owner never takes the flag and
+     * misses the new level. */
+    __atomic_fetch_and(&a->lint_request, ~bit, __ATOMIC_SEQ_CST);
+    __atomic_fetch_or(&a->lint_request, VLAPIC_LINT_CHANGED, __ATOMIC_SEQ_CST);
+}
+
+void vlapic_apply_lint_requests(struct vlapic *a)
+{
+    uint32_t keep = 3u; /* the levels stay; the rises and the flag are taken */
+    uint32_t r = __atomic_fetch_and(&a->lint_request, keep, __ATOMIC_SEQ_CST);
+    if (!(r & VLAPIC_LINT_CHANGED))
+        return;
+    for (unsigned pin = 0; pin < 2; pin++) {
+        if (r & (1u << (LINT_ROSE_SHIFT + pin))) { /* a rise, maybe undone since */
+            vlapic_lint(a, pin, false);
+            vlapic_lint(a, pin, true);
+        }
+        vlapic_lint(a, pin, r & (1u << pin));
+    }
+}
+
 /* EOI (SDM 11.8.5): clears the highest ISR bit; a level-triggered vector
  * (TMR set) is reported to the IOAPIC and ends a LINT0 Remote IRR. */
 void vlapic_eoi(struct vlapic *a)

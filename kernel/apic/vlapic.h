@@ -162,6 +162,7 @@ struct vlapic {
     uint32_t sipi_pending;             /* 0, or VLAPIC_SIPI_PENDING | vector, atomic */
     uint8_t nmi_pending, init_pending; /* atomic */
     bool lint_level[2];                /* LINT0/LINT1 input levels */
+    uint32_t lint_request;             /* vlapic_request_lint's record, atomic */
     struct vlapic_timer timer;
     struct vlapic_env env;
     struct vlapic_counters counters; /* updated with atomic adds */
@@ -229,6 +230,32 @@ bool vlapic_timer_armed(const struct vlapic *a);
  * edge, ExtINT/SMI/masked -> nothing. Globally disabled: LINT1 is the NMI
  * pin, LINT0 does nothing here (ExtINT comes through the core). */
 void vlapic_lint(struct vlapic *a, unsigned pin, bool level);
+/* Any CPU: asks for vlapic_lint(pin, level) to happen on the owner's thread
+ * (vlapic_apply_lint_requests); a rise that is undone before the owner
+ * gets to it is still seen as an edge. The caller then kicks the owner. */
+void vlapic_request_lint(struct vlapic *a, unsigned pin, bool level);
+void vlapic_apply_lint_requests(struct vlapic *a);
+
+/* Cheap looks for the owner's run loop (plain loads; a sender that changes
+ * them afterwards also kicks the owner). */
+#define VLAPIC_LINT_CHANGED 0x100u
+static inline bool vlapic_owner_work_pending(const struct vlapic *a)
+{
+    return __atomic_load_n(&a->init_pending, __ATOMIC_RELAXED) ||
+           __atomic_load_n(&a->sipi_pending, __ATOMIC_RELAXED) ||
+           (__atomic_load_n(&a->lint_request, __ATOMIC_RELAXED) & VLAPIC_LINT_CHANGED);
+}
+static inline bool vlapic_nmi_pending(const struct vlapic *a)
+{
+    return __atomic_load_n(&a->nmi_pending, __ATOMIC_RELAXED);
+}
+static inline bool vlapic_irr_empty(const struct vlapic *a)
+{
+    uint32_t any = 0;
+    for (unsigned w = 0; w < VLAPIC_IRR_WORDS; w++)
+        any |= __atomic_load_n(&a->regs[(VLAPIC_REG_IRR >> 2) + w * 4], __ATOMIC_RELAXED);
+    return !any;
+}
 uint8_t vlapic_tpr(const struct vlapic *a); /* for CR8 (CR8 = TPR >> 4) */
 void vlapic_set_tpr(struct vlapic *a, uint8_t tpr);
 uint32_t vlapic_id(const struct vlapic *a);

@@ -869,6 +869,39 @@ static void extint_acceptance(void)
     CHECK(vlapic_accepts_extint(&a));
 }
 
+/* Levels asked for from another CPU are applied by the owner: a held
+ * level once, a pulse undone before the owner looks still as an edge. */
+static void lint_requests(void)
+{
+    struct vlapic a;
+    struct fake f;
+    setup(&a, &f, 0, true);
+    enable(&a);
+    wr(&a, VLAPIC_REG_LVT_LINT1, 0x400); /* NMI */
+    CHECK(!vlapic_owner_work_pending(&a));
+    vlapic_request_lint(&a, 1, true);
+    CHECK(vlapic_owner_work_pending(&a));
+    CHECK(!vlapic_nmi_pending(&a)); /* nothing until the owner applies it */
+    vlapic_apply_lint_requests(&a);
+    CHECK(vlapic_take_nmi(&a));
+    CHECK(!vlapic_owner_work_pending(&a));
+    vlapic_request_lint(&a, 1, true); /* held: no new edge */
+    vlapic_apply_lint_requests(&a);
+    CHECK(!vlapic_take_nmi(&a));
+    vlapic_request_lint(&a, 1, false);
+    vlapic_request_lint(&a, 1, true); /* a pulse the owner did not see */
+    vlapic_request_lint(&a, 1, false);
+    vlapic_apply_lint_requests(&a);
+    CHECK(vlapic_take_nmi(&a));
+    vlapic_apply_lint_requests(&a); /* nothing more */
+    CHECK(!vlapic_take_nmi(&a));
+    wr(&a, VLAPIC_REG_LVT_LINT0, 0x8042); /* fixed level: delivered while held */
+    vlapic_request_lint(&a, 0, true);
+    vlapic_apply_lint_requests(&a);
+    CHECK(irr_has(&a, 0x42));
+    CHECK(tmr_has(&a, 0x42));
+}
+
 static void lint_inputs(void)
 {
     struct vlapic a;
@@ -1237,6 +1270,7 @@ int main(void)
     RUN(accept_nmi_init_sipi);
     RUN(extint_acceptance);
     RUN(lint_inputs);
+    RUN(lint_requests);
     RUN(mmio_odd_accesses);
     RUN(route_physical_and_broadcast);
     RUN(route_logical_flat_and_cluster);
