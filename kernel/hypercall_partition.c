@@ -65,7 +65,7 @@ static int64_t hc_partition_create(struct partition *p, uint64_t uspec)
         return -KEEL_EBADF;
     struct partition *child =
         partition_create(image->object, name, args, grants, (unsigned)spec.grant_count, false,
-                         partition_pick_cpu(), why);
+                         sched_pick_cpu(0), why);
     if (!child) {
         pr_warn("partition %s: cannot create partition %s: %s", p->name, name, why);
         return -KEEL_EINVAL;

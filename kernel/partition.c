@@ -233,11 +233,6 @@ void partition_thread_gone(struct partition *p)
         sched_wake(waiter);
 }
 
-unsigned partition_pick_cpu(void)
-{
-    return sched_pick_cpu(0);
-}
-
 static bool user_address(uint64_t a)
 {
     return a >= KEEL_USER_IMAGE_BASE && a < KEEL_USER_LIMIT;
@@ -252,7 +247,7 @@ int partition_add_thread(struct partition *p, uint64_t entry, uint64_t stack, ui
         return -KEEL_ENOMEM;
     /* As after a CALL: RSP is 8 below a 16-byte boundary (System V ABI 3.4.1). */
     *start = (struct user_thread_start){entry, stack - 8, arg};
-    struct thread *t = thread_create(p->name, user_thread, start, partition_pick_cpu());
+    struct thread *t = thread_create(p->name, user_thread, start, sched_pick_cpu(0));
     if (!t) {
         kfree(start);
         return -KEEL_ENOMEM;

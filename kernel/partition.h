@@ -74,9 +74,6 @@ void partition_thread_gone(struct partition *p);
  * Returns 0 or a negative KEEL_E* code. */
 int partition_add_thread(struct partition *p, uint64_t entry, uint64_t stack, uint64_t arg);
 
-/* The CPU the next new thread goes to (round-robin over online CPUs). */
-unsigned partition_pick_cpu(void);
-
 /* Handle helpers for the hypercalls (kernel/hypercall*.c). */
 const struct handle *handle_lookup(struct partition *p, int64_t h, enum handle_kind kind,
                                    uint32_t rights);

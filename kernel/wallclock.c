@@ -59,7 +59,7 @@ static unsigned from_bcd(uint8_t v, bool binary)
 
 /* Counts in 400-year eras (146097 days each) of years starting in March,
  * so that the leap day ends a year. */
-int64_t days_from_civil(int64_t year, unsigned month, unsigned day)
+static int64_t days_from_civil(int64_t year, unsigned month, unsigned day)
 {
     year -= month <= 2;
     int64_t era = (year >= 0 ? year : year - 399) / 400;

@@ -13,7 +13,4 @@ void wallclock_init(void);
 extern uint64_t wallclock_seconds;
 extern uint64_t wallclock_tsc;
 
-/* Days since 1970-01-01 of a date in the proleptic Gregorian calendar. */
-int64_t days_from_civil(int64_t year, unsigned month, unsigned day);
-
 #endif

@@ -28,12 +28,6 @@ void sched_kick_cpu(unsigned cpu)
         lapic_send_ipi(target->apic_id, ICR_FIXED | VEC_KICK);
 }
 
-void sched_resched_cpu(unsigned cpu)
-{
-    sched_queues[cpu].need_resched = true;
-    sched_kick_cpu(cpu);
-}
-
 /* Locks the queue of the CPU t belongs to (t->cpu may change until then). */
 static struct run_queue *lock_queue_of(struct thread *t, unsigned *cpu)
 {

@@ -66,9 +66,6 @@ unsigned sched_pick_cpu(uint64_t mask);
 /* Mask of the online CPUs. */
 uint64_t sched_online_mask(void);
 
-/* Asks CPU cpu to reschedule (an IPI when it is another CPU). */
-void sched_resched_cpu(unsigned cpu);
-
 /* Sends an interrupt to cpu so that guest code running there exits. */
 void sched_kick_cpu(unsigned cpu);
 
